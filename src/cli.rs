@@ -1,0 +1,242 @@
+//! The command line as typed: raw flags, before any validation.
+//!
+//! Every command shares one set of configuration flags ([`ConfigFlags`]) and logging flags
+//! ([`LogFlags`]); `config::Config::load` turns the flags, the environment and the file into
+//! the validated configuration. Flag values are parsed by clap, so a malformed flag is a
+//! usage error (status 2) while a malformed file or variable is a configuration error (6).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::logging::LogFormat;
+use crate::token::TokenFormat;
+
+/// Version and the git commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("EVA_HA_GIT_COMMIT"), ")");
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eva-ha",
+    version = VERSION,
+    about = "High availability for the NEC EVA master node under CLUSTERPRO X",
+    long_about = "High availability for the NEC EVA master node under CLUSTERPRO X.\n\n\
+        Also runs as eva-start, eva-stop, eva-genw, eva-check and eva-verify when invoked \
+        under those names (symbolic links to this binary)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the units and the EVA master (CLUSTERPRO Exec resource start script).
+    Start(StartArgs),
+    /// Stop the EVA master and the units (CLUSTERPRO Exec resource stop script).
+    Stop(StopArgs),
+    /// Watch for containers that die with an error (CLUSTERPRO custom monitor). Not implemented yet.
+    Genw(PendingArgs),
+    /// Check that this node is set up as the guide requires. Not implemented yet.
+    Check(PendingArgs),
+    /// Check that the EVA master answers its REST API. Not implemented yet.
+    Verify(PendingArgs),
+    /// Print the effective configuration and where each value comes from.
+    Config(ConfigArgs),
+}
+
+impl Command {
+    /// The subcommand's name: `start`, `stop`, …
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Start(_) => "start",
+            Command::Stop(_) => "stop",
+            Command::Genw(_) => "genw",
+            Command::Check(_) => "check",
+            Command::Verify(_) => "verify",
+            Command::Config(_) => "config",
+        }
+    }
+
+    /// The flags every command has.
+    pub fn common(&self) -> &Common {
+        match self {
+            Command::Start(a) => &a.common,
+            Command::Stop(a) => &a.common,
+            Command::Config(a) => &a.common,
+            Command::Genw(a) | Command::Check(a) | Command::Verify(a) => &a.common,
+        }
+    }
+
+    /// The subcommand name for an invocation name such as `/usr/sbin/eva-start`: the
+    /// basename's suffix decides, so `x86_64-eva-start` works too.
+    pub fn for_invocation(argv0: &str) -> Option<&'static str> {
+        let base = argv0.rsplit('/').next().unwrap_or(argv0);
+        [
+            ("eva-start", "start"),
+            ("eva-stop", "stop"),
+            ("eva-genw", "genw"),
+            ("eva-check", "check"),
+            ("eva-verify", "verify"),
+        ]
+        .into_iter()
+        .find(|(name, _)| base.ends_with(name))
+        .map(|(_, sub)| sub)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Fail when the stop script fails, not only when a unit will not stop.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Arguments for the future command.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
+}
+
+/// The flags every command accepts.
+#[derive(Debug, Args)]
+pub struct Common {
+    #[command(flatten)]
+    pub config: ConfigFlags,
+    #[command(flatten)]
+    pub log: LogFlags,
+}
+
+/// Configuration flags: each overrides the file key of the same name and its
+/// `EVA_HA_<KEY>` environment variable.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Configuration")]
+pub struct ConfigFlags {
+    /// Configuration file [default: $EVA_HA_CONFIG, else /etc/eva-ha/eva-ha.toml if present].
+    #[arg(short = 'c', long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// EVA's install directory, where the master scripts are.
+    #[arg(long, value_name = "DIR")]
+    pub install_dir: Option<PathBuf>,
+    /// EVA's worker configuration, which holds workerToken.
+    #[arg(long, value_name = "FILE")]
+    pub worker_config: Option<PathBuf>,
+    /// How the token is passed: json (what `jq .workerToken` prints, quotes included) or raw.
+    #[arg(long, value_name = "FORMAT")]
+    pub token_format: Option<TokenFormat>,
+    /// The systemd units the master needs, comma-separated.
+    #[arg(long, value_name = "UNITS", value_delimiter = ',')]
+    pub units: Option<Vec<String>>,
+    /// The master's start script, relative to the install directory.
+    #[arg(long, value_name = "FILE")]
+    pub start_script: Option<PathBuf>,
+    /// The master's stop script, relative to the install directory.
+    #[arg(long, value_name = "FILE")]
+    pub stop_script: Option<PathBuf>,
+    /// Deadline for each master script, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub script_timeout: Option<Duration>,
+    /// Deadline for each systemctl start or stop, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub unit_timeout: Option<Duration>,
+    /// Lock file that keeps two runs from interleaving.
+    #[arg(long, value_name = "FILE")]
+    pub lock_file: Option<PathBuf>,
+    /// How long to wait for the lock, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub lock_timeout: Option<Duration>,
+    /// When a start fails, leave what it started running (default: stop it again).
+    #[arg(long)]
+    pub no_rollback: bool,
+}
+
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Logging")]
+pub struct LogFlags {
+    /// More detail (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Less detail (-q warnings and errors, -qq errors only).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub quiet: u8,
+    /// Log line format.
+    #[arg(long, value_name = "FORMAT", env = "EVA_HA_LOG_FORMAT", default_value = "human")]
+    pub log_format: LogFormat,
+}
+
+impl LogFlags {
+    pub fn verbosity(&self) -> i8 {
+        self.verbose.min(10) as i8 - self.quiet.min(10) as i8
+    }
+}
+
+/// Parses a positive number of seconds, fractions allowed: `1500`, `0.5`.
+pub fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    secs_to_duration(secs)
+}
+
+/// The largest timeout we accept: a week.
+const MAX_SECS: f64 = 7.0 * 86400.0;
+
+pub fn secs_to_duration(secs: f64) -> Result<Duration, String> {
+    if secs.is_finite() && secs > 0.0 && secs <= MAX_SECS {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!("{secs} is not a number of seconds between 0 and {MAX_SECS}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn invocation_names() {
+        assert_eq!(Command::for_invocation("/usr/sbin/eva-start"), Some("start"));
+        assert_eq!(Command::for_invocation("eva-stop"), Some("stop"));
+        assert_eq!(Command::for_invocation("x86_64-eva-genw"), Some("genw"));
+        assert_eq!(Command::for_invocation("./eva-check"), Some("check"));
+        assert_eq!(Command::for_invocation("eva-verify"), Some("verify"));
+        assert_eq!(Command::for_invocation("/usr/sbin/eva-ha"), None);
+        assert_eq!(Command::for_invocation("eva-start/eva-ha"), None);
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_secs("1500"), Ok(Duration::from_secs(1500)));
+        assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-1").is_err());
+        assert!(parse_secs("abc").is_err());
+        assert!(parse_secs("inf").is_err());
+        assert!(parse_secs("NaN").is_err());
+    }
+}

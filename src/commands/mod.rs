@@ -1,0 +1,37 @@
+//! One module per command, each with one entry function `run`.
+//!
+//! The commands are front ends: they load the configuration, take the lock, log the
+//! cluster's context and call the core (`node`). Failures of the commands the cluster runs
+//! also go to the cluster's alert log.
+
+mod config;
+mod start;
+mod stop;
+
+use crate::cli::Command;
+use crate::cluster;
+use crate::error::{ExitKind, classified};
+
+/// Runs `command`; `name` is how it was invoked (`eva-start`).
+pub fn run(name: &str, command: Command) -> anyhow::Result<()> {
+    let alerts = matches!(command, Command::Start(_) | Command::Stop(_));
+    let result = match command {
+        Command::Start(args) => start::run(name, args),
+        Command::Stop(args) => stop::run(name, args),
+        Command::Config(args) => config::run(args),
+        Command::Genw(_) | Command::Check(_) | Command::Verify(_) => {
+            Err(classified(ExitKind::Unimplemented, format!("{name} is not implemented in this version")))
+        }
+    };
+    if let (Err(e), true) = (&result, alerts) {
+        cluster::alert(&format!("{name} failed: {e:#}"));
+    }
+    result
+}
+
+/// Logs CLUSTERPRO's variables when it called us.
+fn log_cluster_context() {
+    if let Some(vars) = cluster::environment(|v| std::env::var(v).ok()) {
+        tracing::info!("cluster: {vars}");
+    }
+}

@@ -1,0 +1,20 @@
+//! `eva-start`: the Exec resource's start script.
+
+use crate::cli::StartArgs;
+use crate::config::Config;
+use crate::error::failed;
+use crate::{cluster, lock, node, signals};
+
+pub fn run(name: &str, args: StartArgs) -> anyhow::Result<()> {
+    let cfg = Config::load(&args.common.config)?;
+    signals::install()?;
+    super::log_cluster_context();
+    if cluster::disk_failed(|v| std::env::var(v).ok()) {
+        return Err(failed(
+            "CLP_DISK=FAILURE: the cluster reports the shared disk resource failed, and EVA's data is on it; not starting",
+        ));
+    }
+    let _lock = lock::acquire(&cfg.lock_file, cfg.lock_timeout, name)?;
+    let plan = node::prepare_start(&cfg)?;
+    node::start(&cfg, plan)
+}

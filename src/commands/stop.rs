@@ -1,0 +1,17 @@
+//! `eva-stop`: the Exec resource's stop script.
+
+use crate::cli::StopArgs;
+use crate::config::Config;
+use crate::{lock, node, signals};
+
+pub fn run(name: &str, args: StopArgs) -> anyhow::Result<()> {
+    let cfg = Config::load(&args.common.config)?;
+    signals::install()?;
+    super::log_cluster_context();
+    let _lock = lock::acquire(&cfg.lock_file, cfg.lock_timeout, name)?;
+    let report = node::stop(&cfg)?;
+    match report.script_problem {
+        Some(problem) if args.strict => Err(problem.context("the stop script failed (--strict)")),
+        _ => Ok(()),
+    }
+}

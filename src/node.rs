@@ -1,0 +1,260 @@
+//! The EVA master node's lifecycle: bring the units and the master up, take them down.
+//!
+//! This is the core that every front end shares (the CLUSTERPRO commands now, the Pacemaker
+//! agent later); it knows nothing of how it was invoked. A start validates everything it
+//! can before it touches anything ([`prepare_start`]), starts all units in one systemctl
+//! call, confirms each is active, runs the master's start script under a deadline, and when
+//! a step fails puts back what this run started, so that the shared disk can be released.
+//! A stop does everything it can even when a part fails: the units are stopped whatever the
+//! stop script did, and it is a success exactly when no unit is left running.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::{failed, not_installed};
+use crate::logging::Step;
+use crate::process::{Cmd, Stream, is_executable};
+use crate::signals;
+use crate::systemd::{Systemd, UnitState};
+use crate::token::Token;
+
+/// Journal lines shown for a unit that failed.
+const JOURNAL_LINES: usize = 10;
+
+/// What a validated start will do.
+pub struct StartPlan {
+    install_dir: PathBuf,
+    script: PathBuf,
+    token_arg: String,
+    secrets: [String; 2],
+    systemd: Systemd,
+    before: Vec<UnitState>,
+}
+
+/// Checks everything eva-start needs, touching nothing: the install directory and start
+/// script, the worker token, systemctl, and that every unit is installed.
+pub fn prepare_start(cfg: &Config) -> anyhow::Result<StartPlan> {
+    let step = Step::start();
+    let install_dir = existing_dir(cfg.install_dir()?)?;
+    let script = script_path(&install_dir, &cfg.start_script, "start script")?;
+    let token = Token::read(&cfg.worker_config)?;
+    let token_arg = format!("--token={}", token.formatted(cfg.token_format)?);
+    let systemd = Systemd::locate(cfg.unit_timeout)?;
+    let before = systemd.show(&cfg.units)?;
+    if let Some(missing) = before.iter().find(|u| !u.is_loaded()) {
+        return Err(not_installed(format!("unit {} is not installed (systemctl: LoadState=not-found)", missing.name)));
+    }
+    step.done(format_args!(
+        "validated: {}, worker token from {} ({} format), units {}",
+        script.display(),
+        cfg.worker_config.display(),
+        cfg.token_format,
+        describe_all(&before)
+    ));
+    Ok(StartPlan { install_dir, script, token_arg, secrets: token.secrets(), systemd, before })
+}
+
+/// Starts the units and the master as `plan` says.
+pub fn start(cfg: &Config, plan: StartPlan) -> anyhow::Result<()> {
+    let whole = Step::start();
+    let StartPlan { install_dir, script, token_arg, secrets, systemd, before } = plan;
+    let was_active: Vec<&str> = before.iter().filter(|u| u.is_active()).map(|u| u.name.as_str()).collect();
+    let started_by_us = |now: &[UnitState]| -> Vec<String> {
+        now.iter().filter(|u| !u.is_down() && !was_active.contains(&u.name.as_str())).map(|u| u.name.clone()).collect()
+    };
+
+    let step = Step::start();
+    let call = systemd.start(&cfg.units);
+    let now = systemd.show(&cfg.units)?;
+    let down: Vec<&UnitState> = now.iter().filter(|u| !u.is_active()).collect();
+    if !down.is_empty() || call.is_err() {
+        for unit in &down {
+            tracing::error!("unit {} did not start: {}", unit.name, unit.describe());
+            log_journal(&systemd, unit);
+        }
+        let names = if down.is_empty() {
+            "the units".to_owned()
+        } else {
+            down.iter().map(|u| format!("{} ({})", u.name, u.describe())).collect::<Vec<_>>().join(", ")
+        };
+        let err = match call {
+            Err(e) => anyhow::Error::new(e).context(format!("{names} did not start")),
+            Ok(()) => failed(format!("{names} did not stay active after systemctl start succeeded")),
+        };
+        rollback(cfg, &systemd, None, started_by_us(&now));
+        return Err(err);
+    }
+    step.done(format_args!("units active: {}", cfg.units.join(", ")));
+
+    let mut cmd = Cmd::new(&script)
+        .secret_arg(&token_arg, "--token=***", &secrets[0])
+        .current_dir(&install_dir)
+        .timeout(cfg.script_timeout);
+    cmd = cmd.redact(&secrets[1]);
+    if let Err(e) = run_script(&cmd, &script) {
+        let stop = script_path(&install_dir, &cfg.stop_script, "stop script").ok().map(|s| (install_dir.clone(), s));
+        rollback(cfg, &systemd, stop, started_by_us(&systemd.show(&cfg.units)?));
+        return Err(e);
+    }
+    whole.done(format_args!("EVA master started"));
+    Ok(())
+}
+
+/// What a stop achieved besides stopping the units.
+#[derive(Debug, Default)]
+pub struct StopReport {
+    /// The stop script failed, timed out or could not be run.
+    pub script_problem: Option<anyhow::Error>,
+}
+
+/// Runs the stop script (a failure is reported, not fatal), then stops every unit and
+/// confirms none is left running; failed units are counted as stopped and reset.
+pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
+    let whole = Step::start();
+    let systemd = Systemd::locate(cfg.unit_timeout)?;
+    let mut report = StopReport::default();
+
+    let step = Step::start();
+    let script = cfg
+        .install_dir()
+        .and_then(existing_dir)
+        .and_then(|dir| script_path(&dir, &cfg.stop_script, "stop script").map(|s| (dir, s)));
+    match script.and_then(|(dir, script)| {
+        run_script(&Cmd::new(&script).current_dir(&dir).timeout(cfg.script_timeout), &script)
+    }) {
+        Ok(()) => step.done(format_args!("stop script finished")),
+        Err(e) => {
+            if signals::pending().is_some() {
+                return Err(e);
+            }
+            tracing::warn!("stop script: {e:#}; stopping the units anyway");
+            report.script_problem = Some(e);
+        }
+    }
+
+    let step = Step::start();
+    let stuck = stop_units(&systemd, &cfg.units)?;
+    if !stuck.is_empty() {
+        return Err(failed(format!("unit(s) would not stop: {}", stuck.join(", "))));
+    }
+    step.done(format_args!("units stopped: {}", cfg.units.join(", ")));
+    whole.done(format_args!("EVA master stopped"));
+    Ok(report)
+}
+
+/// Stops `units` in one call and reads them back: returns the ones still running, each
+/// with its state; failed ones are reset so that the next start is clean.
+fn stop_units(systemd: &Systemd, units: &[String]) -> anyhow::Result<Vec<String>> {
+    let before = systemd.show(units)?;
+    for missing in before.iter().filter(|u| !u.is_loaded()) {
+        tracing::warn!("unit {} is not installed: nothing to stop", missing.name);
+    }
+    let loaded: Vec<String> = before.iter().filter(|u| u.is_loaded()).map(|u| u.name.clone()).collect();
+    if loaded.is_empty() {
+        return Ok(Vec::new());
+    }
+    let call = systemd.stop(&loaded);
+    signals::check()?;
+    let after = systemd.show(&loaded)?;
+    let failed_units: Vec<String> = after.iter().filter(|u| u.is_failed()).map(|u| u.name.clone()).collect();
+    if !failed_units.is_empty() {
+        tracing::info!("{} failed earlier; counted as stopped, clearing with reset-failed", failed_units.join(", "));
+        if let Err(e) = systemd.reset_failed(&failed_units) {
+            tracing::warn!("{e}");
+        }
+    }
+    let stuck: Vec<&UnitState> = after.iter().filter(|u| !u.is_down()).collect();
+    if let (Err(e), false) = (&call, stuck.is_empty()) {
+        tracing::error!("{e}");
+    }
+    for unit in &stuck {
+        tracing::error!("unit {} is still running: {}", unit.name, unit.describe());
+        log_journal(systemd, unit);
+    }
+    Ok(stuck.iter().map(|u| format!("{} ({})", u.name, u.describe())).collect())
+}
+
+/// Puts back what a failed start did: the stop script when the master script ran, then the
+/// units this run started. Skipped when disabled or when we were interrupted (the cluster
+/// wants us gone quickly and will run its stop action).
+fn rollback(cfg: &Config, systemd: &Systemd, stop_script: Option<(PathBuf, PathBuf)>, started: Vec<String>) {
+    if signals::pending().is_some() {
+        tracing::warn!("interrupted: not rolling back; run eva-stop to clean up");
+        return;
+    }
+    if !cfg.rollback {
+        tracing::warn!("rollback disabled: leaving the node as the failed start left it");
+        return;
+    }
+    let step = Step::start();
+    if let Some((dir, script)) = stop_script {
+        let cmd = Cmd::new(&script).current_dir(&dir).timeout(cfg.script_timeout);
+        if let Err(e) = run_script(&cmd, &script) {
+            tracing::warn!("rollback: {e:#}");
+        }
+    }
+    if started.is_empty() {
+        step.done(format_args!("rollback: no unit was started by this run"));
+        return;
+    }
+    match stop_units(systemd, &started) {
+        Ok(stuck) if stuck.is_empty() => step.done(format_args!("rollback: stopped {}", started.join(", "))),
+        Ok(stuck) => tracing::error!("rollback: could not stop {}", stuck.join(", ")),
+        Err(e) => tracing::error!("rollback: {e:#}"),
+    }
+}
+
+/// Runs a master script, streaming its output into our log; a non-zero exit is an error
+/// carrying its last stderr line.
+fn run_script(cmd: &Cmd, script: &Path) -> anyhow::Result<()> {
+    let step = Step::start();
+    let name = script.file_name().map_or_else(|| script.display().to_string(), |n| n.to_string_lossy().into_owned());
+    tracing::info!("running {}", cmd.display());
+    let mut last_err = String::new();
+    let status = cmd.stream(|stream, line| match stream {
+        Stream::Stdout => tracing::info!("{name}: {line}"),
+        Stream::Stderr => {
+            tracing::info!("{name} (stderr): {line}");
+            if !line.trim().is_empty() {
+                last_err = line.to_owned();
+            }
+        }
+    })?;
+    if !status.success() {
+        return Err(cmd.failure(status, &last_err).into());
+    }
+    step.done(format_args!("{name} finished"));
+    Ok(())
+}
+
+fn log_journal(systemd: &Systemd, unit: &UnitState) {
+    let name = if unit.id.is_empty() { &unit.name } else { &unit.id };
+    for line in systemd.journal_tail(name, JOURNAL_LINES) {
+        tracing::error!("  journal {name}: {line}");
+    }
+}
+
+fn describe_all(units: &[UnitState]) -> String {
+    units.iter().map(|u| format!("{} {}", u.name, u.active_state)).collect::<Vec<_>>().join(", ")
+}
+
+fn existing_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    match dir.metadata() {
+        Ok(m) if m.is_dir() => Ok(dir.to_owned()),
+        Ok(_) => Err(not_installed(format!("install_dir {} is not a directory", dir.display()))),
+        Err(e) => Err(not_installed(format!("install_dir {}: {e}", dir.display()))),
+    }
+}
+
+/// `name` resolved in the install directory; it must be an executable file.
+fn script_path(install_dir: &Path, name: &Path, what: &str) -> anyhow::Result<PathBuf> {
+    let path = install_dir.join(name);
+    let meta = path.metadata().map_err(|e| not_installed(format!("{what} {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(not_installed(format!("{what} {} is not a regular file", path.display())));
+    }
+    if !is_executable(&path) {
+        return Err(not_installed(format!("{what} {} is not executable", path.display())));
+    }
+    Ok(path)
+}

@@ -1,0 +1,191 @@
+//! What eva-ha asks of systemd: start and stop a set of units in one call, then read back
+//! each unit's state, and the journal of one that failed.
+//!
+//! `systemctl start a b c` queues all jobs at once, so units without ordering between them
+//! start in parallel and the call takes as long as the slowest, where the guide's script
+//! took the sum. systemctl's own exit status is not trusted to say which unit failed: after
+//! every call we read `systemctl show` for each unit and decide from `LoadState`,
+//! `ActiveState`, `SubState` and `Result`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::not_installed;
+use crate::process::{Cmd, ProcessError, find_program};
+
+/// One unit as `systemctl show` describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnitState {
+    /// The name as configured (`docker`), which `id` may complete (`docker.service`).
+    pub name: String,
+    pub id: String,
+    pub load_state: String,
+    pub active_state: String,
+    pub sub_state: String,
+    pub result: String,
+}
+
+impl UnitState {
+    pub fn is_loaded(&self) -> bool {
+        self.load_state != "not-found"
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active_state == "active"
+    }
+
+    pub fn is_failed(&self) -> bool {
+        self.active_state == "failed"
+    }
+
+    /// Nothing of it runs: inactive, or failed (which is also stopped).
+    pub fn is_down(&self) -> bool {
+        matches!(self.active_state.as_str(), "inactive" | "failed")
+    }
+
+    /// `active/running`, `failed/failed (exit-code)`.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{}/{}", self.active_state, self.sub_state);
+        if !self.result.is_empty() && self.result != "success" {
+            s.push_str(&format!(" ({})", self.result));
+        }
+        if !self.is_loaded() {
+            s = "not installed (LoadState=not-found)".into();
+        }
+        s
+    }
+}
+
+/// The systemctl and journalctl we run, and the deadline for start and stop calls.
+pub struct Systemd {
+    systemctl: PathBuf,
+    journalctl: Option<PathBuf>,
+    timeout: Duration,
+}
+
+/// Deadline for the quick calls (show, reset-failed, journalctl).
+const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Systemd {
+    /// Finds systemctl (required) and journalctl (optional) on PATH or in the standard
+    /// directories.
+    pub fn locate(timeout: Duration) -> anyhow::Result<Systemd> {
+        let systemctl = find_program("systemctl")
+            .ok_or_else(|| not_installed("systemctl not found on PATH nor in /usr/sbin, /usr/bin, /sbin, /bin"))?;
+        Ok(Systemd { systemctl, journalctl: find_program("journalctl"), timeout })
+    }
+
+    fn systemctl(&self, verb: &str, units: &[String]) -> Cmd {
+        Cmd::new(&self.systemctl).arg(verb).arg("--").args(units)
+    }
+
+    /// `systemctl start -- units…`, one call, under the unit timeout.
+    pub fn start(&self, units: &[String]) -> Result<(), ProcessError> {
+        self.systemctl("start", units).timeout(self.timeout).checked_output().map(drop)
+    }
+
+    /// `systemctl stop -- units…`, one call, under the unit timeout.
+    pub fn stop(&self, units: &[String]) -> Result<(), ProcessError> {
+        self.systemctl("stop", units).timeout(self.timeout).checked_output().map(drop)
+    }
+
+    /// `systemctl reset-failed -- units…`.
+    pub fn reset_failed(&self, units: &[String]) -> Result<(), ProcessError> {
+        self.systemctl("reset-failed", units).timeout(QUERY_TIMEOUT).checked_output().map(drop)
+    }
+
+    /// The state of each unit, in the order given.
+    pub fn show(&self, units: &[String]) -> anyhow::Result<Vec<UnitState>> {
+        let cmd = Cmd::new(&self.systemctl)
+            .arg("show")
+            .arg("--property=Id,LoadState,ActiveState,SubState,Result")
+            .arg("--")
+            .args(units)
+            .timeout(QUERY_TIMEOUT);
+        let out = cmd.checked_output()?;
+        parse_show(units, &out.stdout)
+            .map_err(|problem| anyhow::anyhow!("cannot read the output of `{}`: {problem}", cmd.display()))
+    }
+
+    /// The unit's last `lines` journal lines (empty when journalctl is missing or fails).
+    pub fn journal_tail(&self, unit: &str, lines: usize) -> Vec<String> {
+        let Some(journalctl) = &self.journalctl else {
+            return Vec::new();
+        };
+        let cmd = Cmd::new(journalctl)
+            .args(["--no-pager", "--quiet", "--output=short-iso", "-n"])
+            .arg(lines.to_string())
+            .arg("--unit")
+            .arg(unit)
+            .timeout(QUERY_TIMEOUT);
+        match cmd.checked_output() {
+            Ok(out) => out.stdout.lines().map(str::to_owned).collect(),
+            Err(e) => {
+                tracing::debug!("no journal for {unit}: {e}");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Parses `systemctl show` output for `units`: one block of `Key=Value` lines per unit,
+/// blocks separated by an empty line, in the order asked.
+pub fn parse_show(units: &[String], text: &str) -> Result<Vec<UnitState>, String> {
+    let blocks: Vec<&str> = text.split("\n\n").map(str::trim).filter(|b| !b.is_empty()).collect();
+    if blocks.len() != units.len() {
+        return Err(format!("{} blocks for {} units", blocks.len(), units.len()));
+    }
+    units
+        .iter()
+        .zip(blocks)
+        .map(|(name, block)| {
+            let mut state = UnitState { name: name.clone(), ..UnitState::default() };
+            for line in block.lines() {
+                let Some((key, value)) = line.split_once('=') else { continue };
+                let value = value.to_owned();
+                match key {
+                    "Id" => state.id = value,
+                    "LoadState" => state.load_state = value,
+                    "ActiveState" => state.active_state = value,
+                    "SubState" => state.sub_state = value,
+                    "Result" => state.result = value,
+                    _ => {}
+                }
+            }
+            if state.active_state.is_empty() || state.load_state.is_empty() {
+                return Err(format!("no ActiveState or LoadState for {name}"));
+            }
+            Ok(state)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_blocks_in_order() {
+        let text = "Id=docker.service\nLoadState=loaded\nActiveState=active\nSubState=running\nResult=success\n\n\
+                    Id=mongod.service\nLoadState=loaded\nActiveState=failed\nSubState=failed\nResult=exit-code\n\n\
+                    Id=nosuch.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nResult=success\n";
+        let s = parse_show(&units(&["docker", "mongod.service", "nosuch.service"]), text).unwrap();
+        assert_eq!(s[0].name, "docker");
+        assert_eq!(s[0].id, "docker.service");
+        assert!(s[0].is_active());
+        assert!(s[1].is_failed() && s[1].is_down());
+        assert_eq!(s[1].describe(), "failed/failed (exit-code)");
+        assert!(!s[2].is_loaded());
+        assert_eq!(s[2].describe(), "not installed (LoadState=not-found)");
+    }
+
+    #[test]
+    fn refuses_mismatched_output() {
+        assert!(parse_show(&units(&["a", "b"]), "Id=a\nLoadState=loaded\nActiveState=active\n").is_err());
+        assert!(parse_show(&units(&["a"]), "Id=a\n").is_err());
+    }
+}
