@@ -493,6 +493,24 @@ mod tests {
     }
 
     #[test]
+    fn example_file_uncommented_is_valid_and_gives_the_defaults() {
+        let example = include_str!("../eva-ha.toml.example");
+        let settings: String = example
+            .lines()
+            .filter_map(|l| l.strip_prefix('#'))
+            .filter(|l| l.contains(" = ") && !l.starts_with(' '))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(settings.lines().count(), 11, "{settings}");
+        let (_d, path) = file(&settings);
+        let c = Config::load_with(&flags_with(&path), env(&[])).unwrap();
+        let (_d2, empty) = file("install_dir = \"/home/eva/eva-master\"\n");
+        let d = Config::load_with(&flags_with(&empty), env(&[])).unwrap();
+        let strip = |t: String| t.lines().map(|l| l.split("  #").next().unwrap().to_owned()).collect::<Vec<_>>()[2..].join("\n");
+        assert_eq!(strip(c.to_toml()), strip(d.to_toml()));
+    }
+
+    #[test]
     fn printed_configuration_is_valid_toml_with_origins() {
         let (_d, path) = file("install_dir = \"/opt/eva\"\nunit_timeout = 2.5\n");
         let c = Config::load_with(&flags_with(&path), env(&[])).unwrap();

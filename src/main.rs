@@ -56,11 +56,13 @@ fn main() -> ExitCode {
 /// Parses `argv` for the subcommand `sub`, invoked under its own name.
 fn parse_as(sub: &str, argv0: &str, argv: Vec<OsString>) -> Result<Command, clap::Error> {
     fn args<A: Args>(name: String, about: Option<clap::builder::StyledStr>, argv: Vec<OsString>) -> Result<A, clap::Error> {
-        let mut cmd = clap::Command::new(name).version(cli::VERSION);
+        // The about goes on after the arguments: a flattened struct's doc comment (Common's)
+        // would otherwise replace it.
+        let mut cmd = A::augment_args(clap::Command::new(name).version(cli::VERSION));
         if let Some(about) = about {
             cmd = cmd.about(about);
         }
-        let matches = A::augment_args(cmd).try_get_matches_from(argv)?;
+        let matches = cmd.try_get_matches_from(argv)?;
         A::from_arg_matches(&matches)
     }
     let about = Cli::command().find_subcommand(sub).and_then(|c| c.get_about().cloned());

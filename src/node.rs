@@ -65,6 +65,15 @@ pub fn start(cfg: &Config, plan: StartPlan) -> anyhow::Result<()> {
 
     let step = Step::start();
     let call = systemd.start(&cfg.units);
+    if let Some(signal) = signals::pending() {
+        // Cut short: no rollback, and a query now would only be cut short too and hide
+        // which command we were in.
+        rollback(cfg, &systemd, None, Vec::new());
+        return Err(match call {
+            Err(e) => e.into(),
+            Ok(()) => signals::Interrupted(signal).into(),
+        });
+    }
     let now = systemd.show(&cfg.units)?;
     let down: Vec<&UnitState> = now.iter().filter(|u| !u.is_active()).collect();
     if !down.is_empty() || call.is_err() {
@@ -93,7 +102,11 @@ pub fn start(cfg: &Config, plan: StartPlan) -> anyhow::Result<()> {
     cmd = cmd.redact(&secrets[1]);
     if let Err(e) = run_script(&cmd, &script) {
         let stop = script_path(&install_dir, &cfg.stop_script, "stop script").ok().map(|s| (install_dir.clone(), s));
-        rollback(cfg, &systemd, stop, started_by_us(&systemd.show(&cfg.units)?));
+        let started = match signals::pending() {
+            Some(_) => Vec::new(),
+            None => started_by_us(&systemd.show(&cfg.units)?),
+        };
+        rollback(cfg, &systemd, stop, started);
         return Err(e);
     }
     whole.done(format_args!("EVA master started"));
@@ -114,7 +127,6 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
     let systemd = Systemd::locate(cfg.unit_timeout)?;
     let mut report = StopReport::default();
 
-    let step = Step::start();
     let script = cfg
         .install_dir()
         .and_then(existing_dir)
@@ -122,7 +134,7 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
     match script.and_then(|(dir, script)| {
         run_script(&Cmd::new(&script).current_dir(&dir).timeout(cfg.script_timeout), &script)
     }) {
-        Ok(()) => step.done(format_args!("stop script finished")),
+        Ok(()) => {}
         Err(e) => {
             if signals::pending().is_some() {
                 return Err(e);
@@ -143,19 +155,15 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
 }
 
 /// Stops `units` in one call and reads them back: returns the ones still running, each
-/// with its state; failed ones are reset so that the next start is clean.
+/// with its state; failed ones are reset so that the next start is clean. A unit that is
+/// not installed is not running: systemctl complains about it but stops the others.
 fn stop_units(systemd: &Systemd, units: &[String]) -> anyhow::Result<Vec<String>> {
-    let before = systemd.show(units)?;
-    for missing in before.iter().filter(|u| !u.is_loaded()) {
+    let call = systemd.stop(units);
+    signals::check()?;
+    let after = systemd.show(units)?;
+    for missing in after.iter().filter(|u| !u.is_loaded()) {
         tracing::warn!("unit {} is not installed: nothing to stop", missing.name);
     }
-    let loaded: Vec<String> = before.iter().filter(|u| u.is_loaded()).map(|u| u.name.clone()).collect();
-    if loaded.is_empty() {
-        return Ok(Vec::new());
-    }
-    let call = systemd.stop(&loaded);
-    signals::check()?;
-    let after = systemd.show(&loaded)?;
     let failed_units: Vec<String> = after.iter().filter(|u| u.is_failed()).map(|u| u.name.clone()).collect();
     if !failed_units.is_empty() {
         tracing::info!("{} failed earlier; counted as stopped, clearing with reset-failed", failed_units.join(", "));

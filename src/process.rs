@@ -268,7 +268,7 @@ impl Cmd {
         })?;
         let group = Pid::from_raw(child.id() as i32);
 
-        let (tx, rx) = mpsc::channel::<(Stream, String)>();
+        let (tx, rx) = mpsc::sync_channel::<(Stream, String)>(1024);
         if let Some(out) = child.stdout.take() {
             read_lines(out, Stream::Stdout, tx.clone());
         }
@@ -281,11 +281,10 @@ impl Cmd {
         let deadline = Instant::now() + self.timeout;
         let wait_error = |source| ProcessError::Wait { command: command.clone(), source };
         loop {
+            // A line or POLL, whichever comes first; the checks below run either way, so a
+            // child that prints without pause still meets its deadline.
             match rx.recv_timeout(POLL) {
-                Ok((stream, line)) => {
-                    on_line(stream, &line);
-                    continue;
-                }
+                Ok((stream, line)) => on_line(stream, &line),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => thread::sleep(POLL),
             }
@@ -309,7 +308,7 @@ impl Cmd {
 }
 
 /// Reads lines from a child's pipe on a thread of its own, sending them to `tx`.
-fn read_lines(pipe: impl Read + Send + 'static, stream: Stream, tx: mpsc::Sender<(Stream, String)>) {
+fn read_lines(pipe: impl Read + Send + 'static, stream: Stream, tx: mpsc::SyncSender<(Stream, String)>) {
     thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
         let mut buf = Vec::new();
@@ -452,6 +451,21 @@ mod tests {
             .output()
             .unwrap_err();
         assert!(matches!(err, ProcessError::TimedOut { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_chatty_child_still_meets_its_deadline() {
+        let started = Instant::now();
+        let mut lines = 0;
+        let err = Cmd::new("sh")
+            .arg("-c")
+            .arg("while :; do echo chatter; done")
+            .timeout(Duration::from_millis(300))
+            .stream(|_, _| lines += 1)
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::TimedOut { .. }), "{err}");
+        assert!(lines > 0);
         assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     }
 

@@ -43,14 +43,17 @@ impl UnitState {
         matches!(self.active_state.as_str(), "inactive" | "failed")
     }
 
-    /// `active/running`, `failed/failed (exit-code)`.
+    /// `active/running`, `failed, result exit-code`, `activating/start-pre`.
     pub fn describe(&self) -> String {
-        let mut s = format!("{}/{}", self.active_state, self.sub_state);
-        if !self.result.is_empty() && self.result != "success" {
-            s.push_str(&format!(" ({})", self.result));
-        }
         if !self.is_loaded() {
-            s = "not installed (LoadState=not-found)".into();
+            return "not installed (LoadState=not-found)".into();
+        }
+        let mut s = self.active_state.clone();
+        if !self.sub_state.is_empty() && self.sub_state != self.active_state {
+            s.push_str(&format!("/{}", self.sub_state));
+        }
+        if !self.result.is_empty() && self.result != "success" {
+            s.push_str(&format!(", result {}", self.result));
         }
         s
     }
@@ -178,7 +181,8 @@ mod tests {
         assert_eq!(s[0].id, "docker.service");
         assert!(s[0].is_active());
         assert!(s[1].is_failed() && s[1].is_down());
-        assert_eq!(s[1].describe(), "failed/failed (exit-code)");
+        assert_eq!(s[1].describe(), "failed, result exit-code");
+        assert_eq!(s[0].describe(), "active/running");
         assert!(!s[2].is_loaded());
         assert_eq!(s[2].describe(), "not installed (LoadState=not-found)");
     }

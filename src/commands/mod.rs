@@ -23,7 +23,9 @@ pub fn run(name: &str, command: Command) -> anyhow::Result<()> {
             Err(classified(ExitKind::Unimplemented, format!("{name} is not implemented in this version")))
         }
     };
-    if let (Err(e), true) = (&result, alerts) {
+    // Interrupted, we have no time left, and the cluster reports its own timeout.
+    let interrupted = crate::signals::pending().is_some();
+    if let (Err(e), true, false) = (&result, alerts, interrupted) {
         cluster::alert(&format!("{name} failed: {e:#}"));
     }
     result

@@ -9,23 +9,40 @@
 //! - `eva/`: the install directory, with stand-in master scripts that record what they got
 //!   in `master/`;
 //! - `configuration.json` with a worker token, and `eva-ha.toml` pointing at all of it.
+//!
+//! A test is built with the builder methods, then either `run()` (wait for the end, with a
+//! watchdog) or `launch()` (a [`Running`] process to signal and wait for). `fork()` gives a
+//! second builder on the same node, for a run alongside another.
 #![allow(dead_code)]
 
 use std::ffi::OsString;
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+pub use nix::sys::signal::Signal;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_eva-ha");
 pub const TOKEN: &str = "tok-SECRET-4f1c";
 pub const UNITS: [&str; 3] = ["docker", "mongod.service", "postgresql-9.5.service"];
+/// The unit ids the fake keeps state under.
+pub const IDS: [&str; 3] = ["docker.service", "mongod.service", "postgresql-9.5.service"];
+/// What `systemctl start` / `stop` get for the default units.
+pub const START_CALL: &str = "start -- docker mongod.service postgresql-9.5.service";
+pub const STOP_CALL: &str = "stop -- docker mongod.service postgresql-9.5.service";
+/// Longest any run may take before the harness kills it and fails the test.
+pub const WATCHDOG: Duration = Duration::from_secs(30);
 
 /// A fake systemctl keeping unit states in files. Knobs, per unit id (`docker.service`):
 /// `.missing` (not installed), `.fail` (start fails), `.hang` (start hangs in activating),
 /// `.stuck` (stop returns but the unit stays active), `.stophang` (stop hangs),
-/// `.delay` (seconds a start takes).
+/// `.delay` (seconds a start takes). A hanging start or stop writes the fake's pid and its
+/// sleeper's to `<id>.pids`, so that a test can check that both are gone afterwards.
 const FAKE_SYSTEMCTL: &str = r#"#!/bin/sh
 S="$FAKE_SYSTEMD"
 echo "$*" >> "$S/calls"
@@ -41,7 +58,7 @@ for u in "$@"; do
   case "$verb" in
     start)
       if [ -e "$S/$i.missing" ]; then echo "Failed to start $i: Unit $i not found." >&2; rc=5; continue; fi
-      if [ -e "$S/$i.hang" ]; then set_state "$u" activating; sleep 1000; fi
+      if [ -e "$S/$i.hang" ]; then set_state "$u" activating; sleep 1000 & echo "$$ $!" > "$S/$i.pids"; wait; fi
       [ -e "$S/$i.delay" ] && sleep "$(cat "$S/$i.delay")"
       if [ -e "$S/$i.fail" ]; then
         set_state "$u" failed
@@ -53,7 +70,7 @@ for u in "$@"; do
       fi ;;
     stop)
       if [ -e "$S/$i.missing" ]; then echo "Failed to stop $i: Unit $i not loaded." >&2; rc=5; continue; fi
-      if [ -e "$S/$i.stophang" ]; then set_state "$u" deactivating; sleep 1000; fi
+      if [ -e "$S/$i.stophang" ]; then set_state "$u" deactivating; sleep 1000 & echo "$$ $!" > "$S/$i.pids"; wait; fi
       [ -e "$S/$i.stuck" ] && continue
       [ "$(state "$u")" = failed ] || set_state "$u" inactive ;;
     reset-failed)
@@ -82,7 +99,10 @@ echo "2026-11-25T10:00:01+0000 node fake[1]: journal line 2 of $last"
 
 /// The stand-in start script: checks the units are active (as EVA's would need), records
 /// its arguments byte for byte, echoes them (so tests can see the token masked), and
-/// honours `master/start.exit` and `master/start.sleep`.
+/// honours `master/start.exit`, `master/start.sleep` (sleep that long, with a background
+/// child, pids in `child.pid` and `script.pid`), `master/start.hold` (wait until
+/// `master/release` exists; `holding` says it is waiting) and `master/start.daemon` (leave a
+/// background process running, pid in `daemon.pid`, as EVA's script leaves containers).
 const START_SCRIPT: &str = r#"#!/bin/sh
 M="$EVA_TEST_MASTER"
 for u in docker mongod.service postgresql-9.5.service; do
@@ -91,8 +111,8 @@ done
 printf '%s' "$#" > "$M/argc"
 printf '%s' "$1" > "$M/arg1"
 pwd > "$M/cwd"
-echo "start-master: got $1"
-echo "start-master: to stderr $1" >&2
+printf 'start-master: got %s\n' "$1"
+printf 'start-master: to stderr %s\n' "$1" >&2
 if [ -e "$M/start.sleep" ]; then
   sleep 1000 &
   echo $! > "$M/child.pid"
@@ -100,25 +120,49 @@ if [ -e "$M/start.sleep" ]; then
   touch "$M/sleeping"
   sleep "$(cat "$M/start.sleep")"
 fi
+if [ -e "$M/start.hold" ]; then
+  touch "$M/holding"
+  while [ ! -e "$M/release" ]; do [ -d "$M" ] || exit 1; sleep 0.05; done
+fi
+if [ -e "$M/start.daemon" ]; then
+  sleep 60 > /dev/null 2>&1 &
+  echo $! > "$M/daemon.pid"
+fi
 touch "$M/started"
 exit "$(cat "$M/start.exit" 2>/dev/null || echo 0)"
 "#;
 
+/// The stand-in stop script: counts its runs in `master/stop.count`, records in
+/// `master/stop.saw` which units were active when it ran, and honours `master/stop.exit`
+/// and `master/stop.sleep` (pids in `child.pid` and `stop.pid`).
 const STOP_SCRIPT: &str = r#"#!/bin/sh
 M="$EVA_TEST_MASTER"
 echo "stop-master: stopping"
 echo x >> "$M/stop.count"
+for u in docker mongod.service postgresql-9.5.service; do
+  systemctl is-active -- "$u" && printf '%s ' "$u" >> "$M/stop.saw"
+done
+echo >> "$M/stop.saw"
 if [ -e "$M/stop.sleep" ]; then
   sleep 1000 &
   echo $! > "$M/child.pid"
+  echo $$ > "$M/stop.pid"
+  touch "$M/sleeping"
   sleep "$(cat "$M/stop.sleep")"
 fi
 rm -f "$M/started"
 exit "$(cat "$M/stop.exit" 2>/dev/null || echo 0)"
 "#;
 
+/// A fake `clplogcmd` (installed by [`Test::clplogcmd`]): each call appends its arguments,
+/// each ended by 0x1f, and then 0x1e, to the file named in the script.
+const FAKE_CLPLOGCMD: &str = r#"#!/bin/sh
+printf '%s\037' "$@" >> "@LOG@"
+printf '\036' >> "@LOG@"
+"#;
+
 pub struct Test {
-    pub tmp: tempfile::TempDir,
+    pub tmp: Arc<tempfile::TempDir>,
     args: Vec<OsString>,
     env: Vec<(String, String)>,
     invoke_as: Option<String>,
@@ -138,7 +182,7 @@ pub struct Run {
 impl Test {
     pub fn new() -> Test {
         let tmp = tempfile::tempdir().unwrap();
-        let t = Test { tmp, args: Vec::new(), env: Vec::new(), invoke_as: None };
+        let t = Test { tmp: Arc::new(tmp), args: Vec::new(), env: Vec::new(), invoke_as: None };
         let root = t.root().to_owned();
         let t = t
             .write_executable("bin/systemctl", FAKE_SYSTEMCTL)
@@ -184,6 +228,42 @@ impl Test {
         self
     }
 
+    /// Sets a file's permission bits: `mode("eva/start-master-rhel.sh", 0o644)`.
+    pub fn mode(self, rel: &str, mode: u32) -> Test {
+        fs::set_permissions(self.path(rel), fs::Permissions::from_mode(mode)).unwrap();
+        self
+    }
+
+    /// Sets `key` in eva-ha.toml to `value` (TOML text: `"raw"`, `1.5`), replacing it if set.
+    pub fn config(self, key: &str, value: &str) -> Test {
+        let text = self.without_config_text(key) + &format!("{key} = {value}\n");
+        self.write("eva-ha.toml", &text)
+    }
+
+    /// Removes `key` from eva-ha.toml.
+    pub fn unset_config(self, key: &str) -> Test {
+        let text = self.without_config_text(key);
+        self.write("eva-ha.toml", &text)
+    }
+
+    fn without_config_text(&self, key: &str) -> String {
+        let text = fs::read_to_string(self.path("eva-ha.toml")).unwrap();
+        let is_key = |line: &str| line.split_once('=').is_some_and(|(k, _)| k.trim() == key);
+        text.lines().filter(|l| !is_key(l)).map(|l| format!("{l}\n")).collect()
+    }
+
+    /// Writes configuration.json with `workerToken` set to `json`, the value's JSON text as
+    /// it appears in the file (`"abc"`, `null`, `42`).
+    pub fn worker_token_json(self, json: &str) -> Test {
+        self.write("configuration.json", &format!("{{\"masterIp\": \"10.0.0.1\", \"workerToken\": {json}}}\n"))
+    }
+
+    /// Installs a fake `clplogcmd` on PATH; [`Run::alerts`] returns its calls.
+    pub fn clplogcmd(self) -> Test {
+        let log = self.path("clplogcmd.log");
+        self.write_executable("bin/clplogcmd", &FAKE_CLPLOGCMD.replace("@LOG@", log.to_str().unwrap()))
+    }
+
     /// Sets a fake-systemctl knob or state: `unit("mongod.service", "fail", "")`.
     pub fn unit(self, id: &str, knob: &str, content: &str) -> Test {
         let rel = format!("systemd/{id}.{knob}");
@@ -202,6 +282,18 @@ impl Test {
 
     pub fn args(self, args: &[&str]) -> Test {
         args.iter().fold(self, |t, a| t.arg(a))
+    }
+
+    /// Forgets the arguments given so far (for a second run on the same node).
+    pub fn clear_args(mut self) -> Test {
+        self.args.clear();
+        self
+    }
+
+    /// A builder for the same node (same directory, arguments, environment and name), to run
+    /// alongside this one; the directory lives until the last of them is dropped.
+    pub fn fork(&self) -> Test {
+        Test { tmp: Arc::clone(&self.tmp), args: self.args.clone(), env: self.env.clone(), invoke_as: self.invoke_as.clone() }
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Test {
@@ -248,10 +340,25 @@ impl Test {
         self.command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
     }
 
-    pub fn run(self) -> Run {
+    /// Starts the binary without waiting for it; its output is collected as it comes.
+    pub fn launch(self) -> Running {
         let started = Instant::now();
-        let out = self.command().output().unwrap();
-        Run::from_output(out, started.elapsed(), self)
+        let mut child = self.spawn();
+        let collect = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = pipe.read_to_end(&mut buf);
+                buf
+            })
+        };
+        let stdout = collect(Box::new(child.stdout.take().unwrap()));
+        let stderr = collect(Box::new(child.stderr.take().unwrap()));
+        Running { child, started, stdout: Some(stdout), stderr: Some(stderr), reaped: false, test: self }
+    }
+
+    /// Runs to the end (at most [`WATCHDOG`]).
+    pub fn run(self) -> Run {
+        self.launch().wait(WATCHDOG)
     }
 
     /// Runs and asserts the exit status.
@@ -263,6 +370,88 @@ impl Test {
 
     pub fn success(self) -> Run {
         self.status(0)
+    }
+}
+
+/// A run in progress, from [`Test::launch`]. Dropped without [`Running::wait`] (a test
+/// that panicked), it is stopped: SIGTERM, so that it takes its children down, then SIGKILL.
+pub struct Running {
+    pub child: Child,
+    started: Instant,
+    stdout: Option<JoinHandle<Vec<u8>>>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
+    reaped: bool,
+    pub test: Test,
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `signal` to the binary (only to it, not to its children).
+    pub fn signal(&self, signal: Signal) -> &Running {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), signal).unwrap();
+        self
+    }
+
+    /// Waits until `master/<name>` exists (at most 10 s); panics, stopping the run, if not.
+    pub fn wait_master(&mut self, name: &str) -> &mut Running {
+        let path = self.test.path("master").join(name);
+        if !wait_for(&path, Duration::from_secs(10)) {
+            let status = self.stop();
+            let run = self.finish(status);
+            panic!("master/{name} never appeared\n{}", run.dump());
+        }
+        self
+    }
+
+    /// Waits for the end, at most `within`; panics, stopping the run, if it takes longer.
+    pub fn wait(mut self, within: Duration) -> Run {
+        let until = self.started + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.reaped = true;
+                return self.finish(status);
+            }
+            if Instant::now() >= until {
+                let status = self.stop();
+                let run = self.finish(status);
+                panic!("still running after {within:?}: stopped\n{}", run.dump());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM, up to 8 s to clean up, then SIGKILL.
+    fn stop(&mut self) -> ExitStatus {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), Signal::SIGTERM);
+        let until = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.reaped = true;
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        self.reaped = true;
+        self.child.wait().unwrap()
+    }
+
+    fn finish(&mut self, status: ExitStatus) -> Run {
+        let elapsed = self.started.elapsed();
+        let stdout = self.stdout.take().map(|h| h.join().unwrap()).unwrap_or_default();
+        let stderr = self.stderr.take().map(|h| h.join().unwrap()).unwrap_or_default();
+        Run::from_output(Output { status, stdout, stderr }, elapsed, self.test.fork())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.stop();
+        }
     }
 }
 
@@ -304,6 +493,40 @@ impl Run {
         fs::read_to_string(self.root.join("master").join(name)).ok()
     }
 
+    pub fn master_bytes(&self, name: &str) -> Option<Vec<u8>> {
+        fs::read(self.root.join("master").join(name)).ok()
+    }
+
+    /// The pids written in a file under the node's directory (`master/child.pid`).
+    pub fn pids(&self, rel: &str) -> Vec<i32> {
+        let text = fs::read_to_string(self.root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}\n{}", self.dump()));
+        text.split_whitespace().map(|p| p.parse().unwrap()).collect()
+    }
+
+    /// Asserts that the processes whose pids are in `rel` are all gone.
+    pub fn assert_gone(&self, rel: &str) -> &Run {
+        let pids = self.pids(rel);
+        assert!(!pids.is_empty(), "no pid in {rel}");
+        for pid in pids {
+            assert!(!alive(pid), "process {pid} from {rel} is still running\n{}", self.dump());
+        }
+        self
+    }
+
+    /// The calls of the fake clplogcmd, each as its argument list.
+    pub fn alerts(&self) -> Vec<Vec<String>> {
+        let text = fs::read_to_string(self.root.join("clplogcmd.log")).unwrap_or_default();
+        text.split('\x1e')
+            .filter(|c| !c.is_empty())
+            .map(|c| c.strip_suffix('\x1f').unwrap_or(c).split('\x1f').map(str::to_owned).collect())
+            .collect()
+    }
+
+    /// The number of lines in `master/stop.count`: how often the stop script ran.
+    pub fn stop_script_runs(&self) -> usize {
+        self.master("stop.count").map_or(0, |s| s.lines().count())
+    }
+
     /// The error line `main` printed: the last ERROR line of stdout.
     pub fn error_line(&self) -> &str {
         self.stdout.lines().rev().find(|l| l.contains(" ERROR ")).unwrap_or("")
@@ -311,6 +534,45 @@ impl Run {
 
     pub fn assert_stdout_contains(&self, needle: &str) -> &Run {
         assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n{}", self.dump());
+        self
+    }
+
+    pub fn assert_stdout_lacks(&self, needle: &str) -> &Run {
+        assert!(!self.stdout.contains(needle), "stdout has {needle:?}\n{}", self.dump());
+        self
+    }
+
+    /// The run ended with one error line, the last line of stdout, from `name`
+    /// (`eva-start`) and containing each of `needles`; nothing went to stderr, and the
+    /// token appears nowhere.
+    pub fn assert_error(&self, name: &str, needles: &[&str]) -> &Run {
+        let last = self.stdout.lines().last().unwrap_or("");
+        assert!(last.contains(&format!(" ERROR {name}: ")), "last line is not {name}'s error line\n{}", self.dump());
+        for needle in needles {
+            assert!(last.contains(needle), "error line lacks {needle:?}: {last}\n{}", self.dump());
+        }
+        assert_eq!(self.stderr, "", "stderr\n{}", self.dump());
+        self.assert_token_hidden()
+    }
+
+    /// Nothing was changed: no systemctl start, stop or reset-failed, no master script run.
+    pub fn assert_untouched(&self) -> &Run {
+        assert_eq!(self.changes(), Vec::<String>::new(), "{}", self.dump());
+        assert_eq!(self.master("argc"), None, "the start script ran\n{}", self.dump());
+        assert_eq!(self.stop_script_runs(), 0, "the stop script ran\n{}", self.dump());
+        self
+    }
+
+    /// Each default unit is in `state` (`active`, `inactive`).
+    pub fn assert_states(&self, state: &str) -> &Run {
+        for id in IDS {
+            assert_eq!(self.state(id), state, "{id}\n{}", self.dump());
+        }
+        self
+    }
+
+    pub fn assert_elapsed_below(&self, limit: Duration) -> &Run {
+        assert!(self.elapsed < limit, "took {:?}, limit {limit:?}\n{}", self.elapsed, self.dump());
         self
     }
 

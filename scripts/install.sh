@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs eva-ha: the binary as PREFIX/sbin/eva-ha and the command links eva-start,
+# eva-stop, eva-genw, eva-check and eva-verify beside it.
+#   scripts/install.sh [PREFIX]        PREFIX defaults to /usr/local
+# The binary is $EVA_HA_BINARY, else target/release/eva-ha (built with cargo when missing).
+# $DESTDIR is prepended to every path, for packaging. Existing configuration is never
+# touched; a commented sample goes to /etc/eva-ha/eva-ha.toml.sample.
+set -euo pipefail
+
+prefix=${1:-/usr/local}
+destdir=${DESTDIR:-}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+binary=${EVA_HA_BINARY:-$here/target/release/eva-ha}
+links=(eva-start eva-stop eva-genw eva-check eva-verify)
+
+if [ ! -x "$binary" ]; then
+  if [ -z "${EVA_HA_BINARY:-}" ] && command -v cargo >/dev/null; then
+    echo "install: building $binary" >&2
+    (cd "$here" && cargo build --release --locked)
+  else
+    echo "install: no binary at $binary (set EVA_HA_BINARY or run cargo build --release)" >&2
+    exit 5
+  fi
+fi
+
+sbin=$destdir$prefix/sbin
+install -d -m 0755 "$sbin"
+install -m 0755 "$binary" "$sbin/eva-ha.new"
+mv -f "$sbin/eva-ha.new" "$sbin/eva-ha"
+for link in "${links[@]}"; do
+  ln -sfn eva-ha "$sbin/$link"
+done
+
+if [ -f "$here/eva-ha.toml.example" ]; then
+  install -d -m 0755 "$destdir/etc/eva-ha"
+  install -m 0644 "$here/eva-ha.toml.example" "$destdir/etc/eva-ha/eva-ha.toml.sample"
+fi
+
+echo "install: $sbin/eva-ha with links ${links[*]}" >&2
+if [ ! -e "$destdir/etc/eva-ha/eva-ha.toml" ]; then
+  echo "install: next, set install_dir in /etc/eva-ha/eva-ha.toml (see eva-ha.toml.sample)" >&2
+fi

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Builds (or reuses) the eva-ha test node image: a Debian bookworm root file system
+# that boots real systemd and is dressed as an NEC EVA master node (stand-in
+# docker/mongod units, a real PostgreSQL 15 run as postgresql-9.5.service, stand-in
+# /opt/eva master scripts, a worker configuration.json, /etc/eva-ha/eva-ha.toml).
+# Prints the image tag as the only line on stdout; all progress goes to stderr.
+# The tag is eva-ha-node:<12 hex of the sha256 of this script plus every file under
+# scripts/node/>, so editing the recipe rebuilds and an existing image is reused.
+# Environment: EVA_HA_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+set -euo pipefail
+
+exec 3>&1 1>&2 # stdout is for the tag alone
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+recipe_dir=$here/node
+mirror=${EVA_HA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+suite=bookworm
+# libnss-myhostname: the container's hostname resolves (no sudo "unable to resolve host").
+packages=systemd,systemd-sysv,dbus,postgresql,postgresql-client,jq,sudo,procps,util-linux,libnss-myhostname
+
+say() { printf 'node-image: %s\n' "$*" >&2; }
+die() { say "$@"; exit 1; }
+
+[ -d "$recipe_dir" ] || die "missing recipe directory $recipe_dir"
+
+recipe_hash() {
+  local f
+  {
+    cat "$here/node-image.sh"
+    while IFS= read -r -d '' f; do
+      printf '\0%s\0' "${f#"$recipe_dir"/}"
+      cat "$f"
+    done < <(find "$recipe_dir" -type f -print0 | LC_ALL=C sort -z)
+  } | sha256sum | cut -c1-12
+}
+
+tag=eva-ha-node:$(recipe_hash)
+
+image_exists() { docker image inspect "$tag" >/dev/null 2>&1; }
+
+"$here/ensure-docker.sh"
+
+if image_exists; then
+  say "reusing $tag"
+  printf '%s\n' "$tag" >&3
+  exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "building $tag needs root (debootstrap, chroot)"
+
+# One build at a time (tests may start several nodes at once; the lock file stays
+# behind, harmless); re-check once locked.
+exec 9>/var/tmp/eva-ha-node-image.lock
+flock 9
+if image_exists; then
+  say "reusing $tag (built meanwhile)"
+  printf '%s\n' "$tag" >&3
+  exit 0
+fi
+
+SECONDS=0
+say "building $tag (debootstrap $suite from $mirror, takes a few minutes)"
+
+if ! command -v debootstrap >/dev/null 2>&1; then
+  say "installing debootstrap"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap
+fi
+
+root=$(mktemp -d /var/tmp/eva-ha-node.XXXXXX)
+chmod 0755 "$root" # mktemp made it 0700: the image's / and the postgres user need 0755
+cleanup() {
+  local m
+  # debootstrap mounts proc/sys inside the target; never delete through a mount.
+  while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done < <(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r)
+  rm -rf --one-file-system "$root"
+  rm -f "$root.debootstrap.log"
+}
+trap cleanup EXIT
+
+in_root() {
+  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
+    DEBIAN_FRONTEND=noninteractive chroot "$root" "$@"
+}
+
+debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" \
+  >"$root.debootstrap.log" 2>&1 || {
+  tail -n 40 "$root.debootstrap.log" >&2
+  rm -f "$root.debootstrap.log"
+  die "debootstrap failed"
+}
+rm -f "$root.debootstrap.log"
+say "debootstrap done after ${SECONDS} s"
+
+# The recipe's files, root-owned.
+put() { install -D -o root -g root -m "$1" "$recipe_dir/$2" "$root$3"; }
+put 0644 docker.service /etc/systemd/system/docker.service
+put 0644 mongod.service /etc/systemd/system/mongod.service
+put 0644 postgresql-9.5.service /etc/systemd/system/postgresql-9.5.service
+put 0644 delay /etc/eva-standin/delay
+put 0755 start-master-rhel.sh /opt/eva/start-master-rhel.sh
+put 0755 stop-master.sh /opt/eva/stop-master.sh
+put 0644 eva-ha.toml /etc/eva-ha/eva-ha.toml
+put 0600 configuration.json /opt/pulse/worker/config/configuration.json
+chmod 0755 "$root/opt/eva" "$root/opt/pulse" "$root/opt/pulse/worker"
+chmod 0700 "$root/opt/pulse/worker/config"
+
+# PostgreSQL 15 cluster "main", run only by our postgresql-9.5.service.
+if [ ! -f "$root/etc/postgresql/15/main/postgresql.conf" ]; then
+  say "creating the PostgreSQL 15 main cluster"
+  in_root pg_createcluster 15 main
+fi
+echo manual >"$root/etc/postgresql/15/main/start.conf"
+in_root systemctl disable postgresql.service >/dev/null 2>&1 || true
+in_root systemctl mask postgresql.service postgresql@15-main.service >/dev/null
+
+# The guide's clustered master: docker, mongod and postgresql-9.5 disabled at boot.
+in_root systemctl disable docker.service mongod.service postgresql-9.5.service >/dev/null 2>&1 || true
+
+# An EVA master has a mongod user too (the guide wants mongod/postgres ids equal on
+# every node); fixed ids so that every node built from this recipe agrees.
+in_root groupadd --system --gid 990 mongod
+in_root useradd --system --uid 990 --gid mongod --home-dir /var/lib/mongo \
+  --shell /usr/sbin/nologin --comment "MongoDB stand-in" mongod
+install -d -o 990 -g 990 -m 0750 "$root/var/lib/mongo"
+
+# No logins on the container's console (quiet `docker logs`), no first-boot wizard,
+# no apt runs in the background (tests and benchmarks want a quiet node).
+in_root systemctl mask console-getty.service getty@tty1.service systemd-firstboot.service \
+  apt-daily.timer apt-daily-upgrade.timer >/dev/null
+
+# Each container gets its own machine id; no host leftovers; smaller image.
+: >"$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+printf 'eva-ha-node\n' >"$root/etc/hostname"
+rm -f "$root/etc/resolv.conf"
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/tmp/* "$root"/run/*
+
+say "importing $tag"
+tar -C "$root" --numeric-owner -c . |
+  docker import \
+    -c 'CMD ["/lib/systemd/systemd"]' \
+    -c 'ENV container=docker' \
+    -c 'LABEL eva-ha-node=1' \
+    -m "eva-ha test node (Debian $suite, systemd, PostgreSQL 15)" \
+    - "$tag" >/dev/null
+
+say "built $tag in ${SECONDS} s"
+printf '%s\n' "$tag" >&3

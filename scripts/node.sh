@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs eva-ha test nodes: containers that boot real systemd and are dressed as an NEC
+# EVA master node (image from scripts/node-image.sh). Used by the end-to-end tests,
+# the sandbox demo and the benchmark.
+#   node.sh image                       print the node image tag (builds it if needed)
+#   node.sh run NAME [docker-run-args]  start node NAME (replacing any old one) and
+#                                       wait until systemd is up (running/degraded)
+#   node.sh install NAME BINARY         put BINARY in NAME as /usr/local/sbin/eva-ha,
+#                                       plus the eva-start/-stop/-genw/-check/-verify links
+#   node.sh rm NAME                     remove node NAME
+#   node.sh rm-all                      remove every node (label eva-ha-test=1)
+# Progress and diagnostics go to stderr; `image` prints the tag on stdout.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+boot_timeout=90
+
+say() { printf 'node: %s\n' "$*" >&2; }
+die() { say "$@"; exit 1; }
+usage() {
+  { echo usage:; sed -n '5,11s/^# //p' "${BASH_SOURCE[0]}"; } >&2
+  exit 2
+}
+
+cmd_image() { "$here/node-image.sh"; }
+
+cmd_run() {
+  [ "$#" -ge 1 ] || usage
+  local name=$1 tag state="" started
+  shift
+  tag=$("$here/node-image.sh")
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker run -d -t --name "$name" --hostname "$name" \
+    --cap-add SYS_ADMIN \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
+    -e container=docker --label eva-ha-test=1 \
+    "$@" "$tag" >/dev/null
+  started=$SECONDS
+  while [ $((SECONDS - started)) -lt "$boot_timeout" ]; do
+    state=$(docker exec "$name" systemctl is-system-running 2>/dev/null) || true
+    case $state in
+      running)
+        say "$name is up ($tag, systemd running)"
+        return 0
+        ;;
+      degraded)
+        say "$name is up ($tag) but systemd is degraded:"
+        docker exec "$name" systemctl --failed --no-pager >&2 || true
+        return 0
+        ;;
+    esac
+    if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = false ]; then
+      break
+    fi
+    sleep 0.5
+  done
+  say "$name did not boot within ${boot_timeout} s (last state: ${state:-none}); its log:"
+  docker logs --tail 50 "$name" >&2 2>&1 || true
+  die "node $name failed to boot"
+}
+
+cmd_install() {
+  [ "$#" -eq 2 ] || usage
+  local name=$1 binary=$2
+  [ -f "$binary" ] || die "no such binary: $binary"
+  # Installed by scripts/install.sh itself, as an administrator would (PREFIX /usr/local).
+  docker exec "$name" mkdir -p /var/tmp/eva-ha-install/scripts
+  docker cp -L "$binary" "$name:/var/tmp/eva-ha-install/eva-ha"
+  docker cp "$here/install.sh" "$name:/var/tmp/eva-ha-install/scripts/install.sh"
+  if [ -f "$here/../eva-ha.toml.example" ]; then
+    docker cp "$here/../eva-ha.toml.example" "$name:/var/tmp/eva-ha-install/eva-ha.toml.example"
+  fi
+  docker exec -e EVA_HA_BINARY=/var/tmp/eva-ha-install/eva-ha "$name" \
+    bash /var/tmp/eva-ha-install/scripts/install.sh /usr/local >&2
+  docker exec "$name" rm -rf /var/tmp/eva-ha-install
+  say "installed $binary in $name as /usr/local/sbin/eva-ha"
+}
+
+cmd_rm() {
+  [ "$#" -eq 1 ] || usage
+  docker rm -f "$1" >/dev/null 2>&1 || true
+}
+
+cmd_rm_all() {
+  local ids
+  ids=$(docker ps -aq --filter label=eva-ha-test=1)
+  if [ -n "$ids" ]; then
+    # shellcheck disable=SC2086 # one id per word
+    docker rm -f $ids >/dev/null
+  fi
+}
+
+[ "$#" -ge 1 ] || usage
+sub=$1
+shift
+case $sub in
+  image) cmd_image "$@" ;;
+  run) cmd_run "$@" ;;
+  install) cmd_install "$@" ;;
+  rm) cmd_rm "$@" ;;
+  rm-all) cmd_rm_all "$@" ;;
+  *) usage ;;
+esac

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command (README "Tests"): installs and starts what the tests need, then runs
+# all three tiers with cargo test:
+#   1. unit tests (token vs jq vectors, configuration, process runner, parsers);
+#   2. integration tests: the built binary against fake systemctl/journalctl/master scripts;
+#   3. end to end on real systemd node containers with the real PostgreSQL.
+# Every prerequisite is required here: a missing one fails the run, it never skips.
+#   scripts/test.sh [cargo test arguments...]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+
+apt_install() {
+  say "installing $*"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+command -v jq >/dev/null || apt_install jq
+scripts/ensure-docker.sh
+say "node image: $(scripts/node-image.sh)"
+
+export EVA_HA_REQUIRE_ALL=1
+say "cargo test $*"
+cargo test --locked "$@"

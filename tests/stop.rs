@@ -1,0 +1,170 @@
+//! eva-stop against fake systemctl/journalctl and stand-in master scripts.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+fn eva_stop(t: Test) -> Test {
+    t.invoked_as("eva-stop")
+}
+
+#[test]
+fn stops_the_master_then_the_units_in_one_call() {
+    let started = Test::new().invoked_as("eva-start").success();
+    started.assert_states("active");
+    let run = eva_stop(started.test.fork().clear_args()).success();
+    assert_eq!(run.changes(), [START_CALL, STOP_CALL], "{}", run.dump());
+    assert_eq!(run.stop_script_runs(), 1);
+    // The stop script ran while the units were still up: before systemctl stop.
+    assert_eq!(run.master("stop.saw").unwrap().trim(), "docker mongod.service postgresql-9.5.service");
+    assert_eq!(run.master("started"), None, "the stop script ran to its end");
+    run.assert_states("inactive")
+        .assert_stdout_contains("stop-master.sh: stop-master: stopping")
+        .assert_stdout_contains("units stopped: docker, mongod.service, postgresql-9.5.service")
+        .assert_stdout_contains("EVA master stopped")
+        .assert_token_hidden();
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn stopping_a_stopped_node_succeeds_again() {
+    let first = eva_stop(Test::new()).success();
+    let second = eva_stop(first.test.fork()).success();
+    assert_eq!(second.changes(), [STOP_CALL, STOP_CALL], "{}", second.dump());
+    assert_eq!(second.stop_script_runs(), 2);
+    second.assert_states("inactive").assert_stdout_contains("EVA master stopped");
+}
+
+#[test]
+fn eva_stop_never_needs_the_worker_token() {
+    let run = eva_stop(Test::new().active(&IDS).remove("configuration.json")).success();
+    run.assert_states("inactive");
+}
+
+#[test]
+fn a_failing_stop_script_is_a_warning_unless_strict() {
+    let run = eva_stop(Test::new().active(&IDS).write("master/stop.exit", "4")).success();
+    let warning = run.stdout.lines().find(|l| l.contains(" WARN ")).unwrap_or_else(|| panic!("no warning\n{}", run.dump()));
+    assert!(warning.contains("stop-master.sh") && warning.contains("exit status 4"), "{warning}");
+    assert!(warning.contains("stopping the units anyway"), "{warning}");
+    assert_eq!(run.changes(), [STOP_CALL]);
+    run.assert_states("inactive");
+
+    let run = eva_stop(Test::new().active(&IDS).write("master/stop.exit", "4").arg("--strict")).status(1);
+    run.assert_error("eva-stop", &["the stop script failed (--strict)", "stop-master.sh", "exit status 4"]);
+    assert_eq!(run.changes(), [STOP_CALL], "units are stopped even so\n{}", run.dump());
+    run.assert_states("inactive");
+}
+
+#[test]
+fn a_missing_stop_script_still_stops_the_units_and_strict_says_not_installed() {
+    let t = Test::new().active(&IDS).remove("eva/stop-master.sh");
+    let script = t.path("eva/stop-master.sh");
+    let run = eva_stop(t).success();
+    run.assert_states("inactive").assert_stdout_contains(&format!("stop script {}", script.display()));
+    assert_eq!(run.changes(), [STOP_CALL]);
+
+    let t = Test::new().active(&IDS).remove("eva/stop-master.sh").arg("--strict");
+    let script = t.path("eva/stop-master.sh");
+    let run = eva_stop(t).status(5);
+    run.assert_error("eva-stop", &["--strict", "stop script", &script.display().to_string()]);
+    run.assert_states("inactive");
+    assert_eq!(run.changes(), [STOP_CALL]);
+}
+
+#[test]
+fn without_install_dir_the_units_are_still_stopped_and_strict_says_not_configured() {
+    let run = eva_stop(Test::new().active(&IDS).unset_config("install_dir")).success();
+    run.assert_states("inactive").assert_stdout_contains("install_dir is not configured");
+    assert_eq!(run.stop_script_runs(), 0);
+    assert_eq!(run.changes(), [STOP_CALL]);
+
+    let run = eva_stop(Test::new().active(&IDS).unset_config("install_dir").arg("--strict")).status(6);
+    run.assert_error("eva-stop", &["--strict", "install_dir is not configured"]);
+    run.assert_states("inactive");
+}
+
+#[test]
+fn a_hung_stop_script_times_out_the_units_are_stopped_and_nothing_is_left() {
+    let run = eva_stop(Test::new().active(&IDS).write("master/stop.sleep", "100").args(&["--script-timeout", "1"])).success();
+    let warning = run.stdout.lines().find(|l| l.contains(" WARN ")).unwrap_or_else(|| panic!("no warning\n{}", run.dump()));
+    assert!(warning.contains("stop-master.sh") && warning.contains("timed out after 1s"), "{warning}");
+    run.assert_states("inactive")
+        .assert_gone("master/child.pid")
+        .assert_gone("master/stop.pid")
+        .assert_elapsed_below(Duration::from_secs(8));
+    assert_eq!(run.changes(), [STOP_CALL]);
+}
+
+#[test]
+fn a_failed_unit_counts_as_stopped_and_is_reset() {
+    let run = eva_stop(
+        Test::new().active(&["docker.service", "postgresql-9.5.service"]).unit("mongod.service", "state", "failed\n"),
+    )
+    .success();
+    assert_eq!(run.changes(), [STOP_CALL, "reset-failed -- mongod.service"], "{}", run.dump());
+    run.assert_states("inactive").assert_stdout_contains("mongod.service failed earlier; counted as stopped");
+}
+
+#[test]
+fn a_unit_that_will_not_stop_fails_the_stop_with_its_journal() {
+    let run = eva_stop(Test::new().active(&IDS).unit("mongod.service", "stuck", "")).status(1);
+    run.assert_error("eva-stop", &["would not stop", "mongod.service (active/running)"])
+        .assert_stdout_contains("unit mongod.service is still running")
+        .assert_stdout_contains("journal mongod.service: 2026-11-25T10:00:00+0000 node fake[1]: journal line 1 of mongod.service");
+    assert_eq!(run.state("mongod.service"), "active");
+    assert_eq!(run.state("docker.service"), "inactive");
+    assert_eq!(run.state("postgresql-9.5.service"), "inactive");
+    assert!(run.error_line().contains("mongod.service") && !run.error_line().contains("docker"), "{}", run.dump());
+}
+
+#[test]
+fn a_unit_that_is_not_installed_is_a_warning() {
+    let t = Test::new().active(&["docker.service", "mongod.service"]).unit("postgresql-9.5.service", "missing", "");
+    let run = eva_stop(t).success();
+    run.assert_stdout_contains("unit postgresql-9.5.service is not installed: nothing to stop")
+        .assert_stdout_contains("EVA master stopped");
+    assert!(!run.stdout.contains(" ERROR "), "a missing unit is no error\n{}", run.dump());
+    assert_eq!(run.state("docker.service"), "inactive");
+    assert_eq!(run.state("mongod.service"), "inactive");
+    let stops: Vec<String> = run.changes().into_iter().filter(|c| c.starts_with("stop ")).collect();
+    assert_eq!(stops.len(), 1, "one stop call\n{}", run.dump());
+    assert!(stops[0].contains("docker") && stops[0].contains("mongod.service"), "{}", run.dump());
+}
+
+#[test]
+fn a_hung_unit_stop_times_out_naming_the_unit() {
+    let run = eva_stop(Test::new().active(&IDS).unit("docker.service", "stophang", "").args(&["--unit-timeout", "1"]))
+        .status(1);
+    run.assert_error("eva-stop", &["would not stop", "docker (deactivating/stop-sigterm)"])
+        .assert_stdout_contains("timed out after 1s")
+        .assert_gone("systemd/docker.service.pids")
+        .assert_elapsed_below(Duration::from_secs(8));
+    assert_eq!(run.state("docker.service"), "deactivating");
+}
+
+#[test]
+fn sigterm_during_the_stop_script_exits_143_and_leaves_nothing() {
+    let mut running = eva_stop(Test::new().active(&IDS).write("master/stop.sleep", "100")).launch();
+    running.wait_master("sleeping").signal(Signal::SIGTERM);
+    let run = running.wait(Duration::from_secs(10));
+    assert_eq!(run.code, Some(143), "{}", run.dump());
+    run.assert_error("eva-stop", &["stop-master.sh", "we received SIGTERM"])
+        .assert_gone("master/child.pid")
+        .assert_gone("master/stop.pid")
+        .assert_elapsed_below(Duration::from_secs(8));
+    assert_eq!(run.changes(), Vec::<String>::new(), "interrupted before the units\n{}", run.dump());
+}
+
+#[test]
+fn a_stop_failure_goes_to_the_cluster_alert_log() {
+    let run = eva_stop(Test::new().clplogcmd().active(&IDS).unit("mongod.service", "stuck", "")).status(1);
+    let alerts = run.alerts();
+    assert_eq!(alerts.len(), 1, "{}", run.dump());
+    assert!(alerts[0][1].starts_with("eva-stop failed: unit(s) would not stop: mongod.service"), "{alerts:?}");
+
+    let run = eva_stop(Test::new().clplogcmd().active(&IDS).write("master/stop.exit", "4")).success();
+    assert_eq!(run.alerts(), Vec::<Vec<String>>::new(), "a warning is no failure\n{}", run.dump());
+}
