@@ -54,32 +54,41 @@ pub fn prepare_start(cfg: &Config) -> anyhow::Result<StartPlan> {
     Ok(StartPlan { install_dir, script, token_arg, secrets: token.secrets(), systemd, before })
 }
 
-/// Starts the units and the master as `plan` says.
+/// Starts the units and the master as `plan` says; when that fails, puts back what this
+/// run started.
 pub fn start(cfg: &Config, plan: StartPlan) -> anyhow::Result<()> {
     let whole = Step::start();
-    let StartPlan { install_dir, script, token_arg, secrets, systemd, before } = plan;
-    let was_active: Vec<&str> = before.iter().filter(|u| u.is_active()).map(|u| u.name.as_str()).collect();
-    let started_by_us = |now: &[UnitState]| -> Vec<String> {
-        now.iter().filter(|u| !u.is_down() && !was_active.contains(&u.name.as_str())).map(|u| u.name.clone()).collect()
-    };
+    match bring_up(cfg, &plan) {
+        Ok(()) => {
+            whole.done(format_args!("EVA master started"));
+            Ok(())
+        }
+        Err((err, master_ran)) => {
+            rollback(cfg, &plan, master_ran);
+            Err(err)
+        }
+    }
+}
 
+/// The units, then the master script. The error says whether the master script ran.
+fn bring_up(cfg: &Config, plan: &StartPlan) -> Result<(), (anyhow::Error, bool)> {
+    let StartPlan { install_dir, script, token_arg, secrets, systemd, .. } = plan;
     let step = Step::start();
     let call = systemd.start(&cfg.units);
     if let Some(signal) = signals::pending() {
-        // Cut short: no rollback, and a query now would only be cut short too and hide
-        // which command we were in.
-        rollback(cfg, &systemd, None, Vec::new());
-        return Err(match call {
+        // Cut short; a query now would be cut short too and hide what we were doing.
+        let err = match call {
             Err(e) => e.into(),
             Ok(()) => signals::Interrupted(signal).into(),
-        });
+        };
+        return Err((err, false));
     }
-    let now = systemd.show(&cfg.units)?;
+    let now = systemd.show(&cfg.units).map_err(|e| (e, false))?;
     let down: Vec<&UnitState> = now.iter().filter(|u| !u.is_active()).collect();
     if !down.is_empty() || call.is_err() {
         for unit in &down {
             tracing::error!("unit {} did not start: {}", unit.name, unit.describe());
-            log_journal(&systemd, unit);
+            log_journal(systemd, unit);
         }
         let names = if down.is_empty() {
             "the units".to_owned()
@@ -90,27 +99,16 @@ pub fn start(cfg: &Config, plan: StartPlan) -> anyhow::Result<()> {
             Err(e) => anyhow::Error::new(e).context(format!("{names} did not start")),
             Ok(()) => failed(format!("{names} did not stay active after systemctl start succeeded")),
         };
-        rollback(cfg, &systemd, None, started_by_us(&now));
-        return Err(err);
+        return Err((err, false));
     }
     step.done(format_args!("units active: {}", cfg.units.join(", ")));
 
-    let mut cmd = Cmd::new(&script)
-        .secret_arg(&token_arg, "--token=***", &secrets[0])
-        .current_dir(&install_dir)
+    let cmd = Cmd::new(script)
+        .secret_arg(token_arg, "--token=***", &secrets[0])
+        .redact(&secrets[1])
+        .current_dir(install_dir)
         .timeout(cfg.script_timeout);
-    cmd = cmd.redact(&secrets[1]);
-    if let Err(e) = run_script(&cmd, &script) {
-        let stop = script_path(&install_dir, &cfg.stop_script, "stop script").ok().map(|s| (install_dir.clone(), s));
-        let started = match signals::pending() {
-            Some(_) => Vec::new(),
-            None => started_by_us(&systemd.show(&cfg.units)?),
-        };
-        rollback(cfg, &systemd, stop, started);
-        return Err(e);
-    }
-    whole.done(format_args!("EVA master started"));
-    Ok(())
+    run_script(&cmd, script).map_err(|e| (e, true))
 }
 
 /// What a stop achieved besides stopping the units.
@@ -182,10 +180,10 @@ fn stop_units(systemd: &Systemd, units: &[String]) -> anyhow::Result<Vec<String>
     Ok(stuck.iter().map(|u| format!("{} ({})", u.name, u.describe())).collect())
 }
 
-/// Puts back what a failed start did: the stop script when the master script ran, then the
-/// units this run started. Skipped when disabled or when we were interrupted (the cluster
-/// wants us gone quickly and will run its stop action).
-fn rollback(cfg: &Config, systemd: &Systemd, stop_script: Option<(PathBuf, PathBuf)>, started: Vec<String>) {
+/// Puts back what a failed start did: the stop script when the start script ran, then the
+/// units this run started (not those that were active before it). Skipped when disabled,
+/// or when we were interrupted (the cluster wants us gone quickly and runs its stop action).
+fn rollback(cfg: &Config, plan: &StartPlan, master_ran: bool) {
     if signals::pending().is_some() {
         tracing::warn!("interrupted: not rolling back; run eva-stop to clean up");
         return;
@@ -195,17 +193,30 @@ fn rollback(cfg: &Config, systemd: &Systemd, stop_script: Option<(PathBuf, PathB
         return;
     }
     let step = Step::start();
-    if let Some((dir, script)) = stop_script {
-        let cmd = Cmd::new(&script).current_dir(&dir).timeout(cfg.script_timeout);
-        if let Err(e) = run_script(&cmd, &script) {
-            tracing::warn!("rollback: {e:#}");
+    if master_ran {
+        match script_path(&plan.install_dir, &cfg.stop_script, "stop script") {
+            Ok(stop) => {
+                let cmd = Cmd::new(&stop).current_dir(&plan.install_dir).timeout(cfg.script_timeout);
+                if let Err(e) = run_script(&cmd, &stop) {
+                    tracing::warn!("rollback: {e:#}");
+                }
+            }
+            Err(e) => tracing::warn!("rollback: {e:#}"),
         }
     }
+    let was_active = |name: &str| plan.before.iter().any(|u| u.name == name && u.is_active());
+    let started: Vec<String> = match plan.systemd.show(&cfg.units) {
+        Ok(now) => now.into_iter().filter(|u| !u.is_down() && !was_active(&u.name)).map(|u| u.name).collect(),
+        Err(e) => {
+            tracing::error!("rollback: {e:#}");
+            return;
+        }
+    };
     if started.is_empty() {
         step.done(format_args!("rollback: no unit was started by this run"));
         return;
     }
-    match stop_units(systemd, &started) {
+    match stop_units(&plan.systemd, &started) {
         Ok(stuck) if stuck.is_empty() => step.done(format_args!("rollback: stopped {}", started.join(", "))),
         Ok(stuck) => tracing::error!("rollback: could not stop {}", stuck.join(", ")),
         Err(e) => tracing::error!("rollback: {e:#}"),

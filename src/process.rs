@@ -13,12 +13,15 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Once;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::sys::prctl::set_child_subreaper;
 use nix::sys::signal::{Signal, killpg};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::signals;
@@ -163,13 +166,18 @@ impl Cmd {
         self.redact(secret)
     }
 
-    /// Masks `secret` as `***` in the child's output and in errors.
+    /// Masks `secret` as `***` in the child's output and in errors. Output is masked line by
+    /// line, so each line of a multi-line secret is masked on its own as well (lines of
+    /// fewer than 4 characters excepted, lest every `a` be masked).
     pub fn redact(mut self, secret: &str) -> Cmd {
-        if !secret.is_empty() && !self.secrets.iter().any(|s| s == secret) {
-            self.secrets.push(secret.to_owned());
-            // Longest first, so that a secret containing another is masked whole.
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let lines = secret.lines().filter(|l| l.len() >= 4 && *l != secret);
+        for part in std::iter::once(secret).chain(lines) {
+            if !part.is_empty() && !self.secrets.iter().any(|s| s == part) {
+                self.secrets.push(part.to_owned());
+            }
         }
+        // Longest first, so that a secret containing another is masked whole.
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         self
     }
 
@@ -261,6 +269,15 @@ impl Cmd {
         if std::env::var_os("PATH").is_none_or(|p| p.is_empty()) {
             cmd.env("PATH", DEFAULT_PATH);
         }
+        // Orphans of the child's group are re-parented to us rather than to init, so that
+        // `terminate_group` can reap them and see the group empty at once, even where init
+        // is slow to reap (containers).
+        static SUBREAPER: Once = Once::new();
+        SUBREAPER.call_once(|| {
+            if let Err(e) = set_child_subreaper(true) {
+                tracing::debug!("cannot become a child subreaper: {e}");
+            }
+        });
         tracing::debug!("running {command}");
         let mut child = cmd.spawn().map_err(|source| match source.kind() {
             io::ErrorKind::NotFound if !program.exists() => ProcessError::NotFound { command: command.clone() },
@@ -360,6 +377,10 @@ fn wait_group_gone(child: &mut Child, group: Pid, within: Duration) -> bool {
     let until = Instant::now() + within;
     loop {
         let leader_reaped = !matches!(child.try_wait(), Ok(None));
+        // Reap the group's orphans that were re-parented to us (see SUBREAPER).
+        while let Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) =
+            waitpid(Pid::from_raw(-group.as_raw()), Some(WaitPidFlag::WNOHANG))
+        {}
         if leader_reaped && killpg(group, None) == Err(Errno::ESRCH) {
             return true;
         }
@@ -431,6 +452,15 @@ mod tests {
     fn longest_secret_is_masked_first() {
         let cmd = Cmd::new("true").redact("abc").redact("\"abc\"");
         assert_eq!(cmd.mask("x \"abc\" abc"), "x *** ***");
+    }
+
+    #[test]
+    fn each_line_of_a_multi_line_secret_is_masked() {
+        let cmd = Cmd::new("sh").arg("-c").arg("printf 'x first-half\\nsecond-half y\\n'").redact("first-half\nsecond-half");
+        let mut streamed = Vec::new();
+        cmd.stream(|_, line| streamed.push(line.to_owned())).unwrap();
+        assert_eq!(streamed, ["x ***", "*** y"]);
+        assert_eq!(cmd.output().unwrap().stdout, "x *** y\n");
     }
 
     #[test]
