@@ -36,8 +36,8 @@ pub enum Command {
     Start(StartArgs),
     /// Stop the EVA master and the units (CLUSTERPRO Exec resource stop script).
     Stop(StopArgs),
-    /// Watch for containers that die with an error (CLUSTERPRO custom monitor). Not implemented yet.
-    Genw(PendingArgs),
+    /// Watch for containers that die with an error (CLUSTERPRO custom monitor).
+    Genw(GenwArgs),
     /// Check that this node is set up as the guide requires. Not implemented yet.
     Check(PendingArgs),
     /// Check that the EVA master answers its REST API. Not implemented yet.
@@ -65,7 +65,8 @@ impl Command {
             Command::Start(a) => &a.common,
             Command::Stop(a) => &a.common,
             Command::Config(a) => &a.common,
-            Command::Genw(a) | Command::Check(a) | Command::Verify(a) => &a.common,
+            Command::Genw(a) => &a.common,
+            Command::Check(a) | Command::Verify(a) => &a.common,
         }
     }
 
@@ -97,6 +98,12 @@ pub struct StopArgs {
     /// Fail when the stop script fails, not only when a unit will not stop.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct GenwArgs {
     #[command(flatten)]
     pub common: Common,
 }
@@ -166,6 +173,22 @@ pub struct ConfigFlags {
     /// When a start fails, leave what it started running (default: stop it again).
     #[arg(long)]
     pub no_rollback: bool,
+    /// Container runtime eva-genw watches.
+    #[arg(long, value_name = "RUNTIME")]
+    pub runtime: Option<crate::docker::Kind>,
+    /// Exit codes of a dying container that do not count as a failure, comma-separated.
+    #[arg(long, value_name = "CODES", value_delimiter = ',', allow_negative_numbers = true)]
+    pub ignore_exit_codes: Option<Vec<i64>>,
+    /// Watch only containers matching this filter: label=KEY[=VALUE] or container=NAME
+    /// (repeatable; all must match).
+    #[arg(long = "filter", value_name = "FILTER")]
+    pub filters: Option<Vec<String>>,
+    /// Seconds before eva-genw's first verdict (deaths during it still count).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero)]
+    pub initial_delay: Option<Duration>,
+    /// Seconds the engine may stay unreachable before eva-genw fails (0: wait forever).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero)]
+    pub daemon_grace: Option<Duration>,
 }
 
 #[derive(Debug, Default, Args)]
@@ -190,21 +213,28 @@ impl LogFlags {
 
 /// Parses a positive number of seconds, fractions allowed: `1500`, `0.5`.
 pub fn parse_secs(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    secs_to_duration(secs)
+    secs_to_duration(parse_number(text)?, false)
+}
+
+/// Like [`parse_secs`], but 0 is allowed (no delay; wait forever).
+pub fn parse_secs_or_zero(text: &str) -> Result<Duration, String> {
+    secs_to_duration(parse_number(text)?, true)
+}
+
+fn parse_number(text: &str) -> Result<f64, String> {
+    text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds"))
 }
 
 /// The largest timeout we accept: a week.
 const MAX_SECS: f64 = 7.0 * 86400.0;
 
-pub fn secs_to_duration(secs: f64) -> Result<Duration, String> {
-    if secs.is_finite() && secs > 0.0 && secs <= MAX_SECS {
+pub fn secs_to_duration(secs: f64, zero_ok: bool) -> Result<Duration, String> {
+    let low_ok = if zero_ok { secs >= 0.0 } else { secs > 0.0 };
+    if secs.is_finite() && low_ok && secs <= MAX_SECS {
         Ok(Duration::from_secs_f64(secs))
     } else {
-        Err(format!("{secs} is not a number of seconds between 0 and {MAX_SECS}"))
+        let low = if zero_ok { "from 0" } else { "above 0" };
+        Err(format!("{secs} is not a number of seconds {low} up to {MAX_SECS}"))
     }
 }
 
@@ -238,5 +268,7 @@ mod tests {
         assert!(parse_secs("abc").is_err());
         assert!(parse_secs("inf").is_err());
         assert!(parse_secs("NaN").is_err());
+        assert_eq!(parse_secs_or_zero("0"), Ok(Duration::ZERO));
+        assert!(parse_secs_or_zero("-0.1").is_err());
     }
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::cli::{ConfigFlags, secs_to_duration};
+use crate::docker::{Filter, Kind};
 use crate::error::not_configured;
 use crate::token::TokenFormat;
 
@@ -31,6 +32,12 @@ pub const DEFAULT_SCRIPT_TIMEOUT: Duration = Duration::from_secs(1500);
 pub const DEFAULT_UNIT_TIMEOUT: Duration = Duration::from_secs(240);
 pub const DEFAULT_LOCK_FILE: &str = "/run/eva-ha.lock";
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+/// The guide's genw.sh ignores deaths with these exit codes: a clean exit, and SIGKILL
+/// (`docker kill`, `docker stop` after its grace).
+pub const DEFAULT_IGNORE_EXIT_CODES: &[i64] = &[0, 137];
+/// The guide's genw.sh sleeps 5 s before its first check.
+pub const DEFAULT_INITIAL_DELAY: Duration = Duration::from_secs(5);
+pub const DEFAULT_DAEMON_GRACE: Duration = Duration::from_secs(60);
 
 /// Where a value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +75,12 @@ pub struct Config {
     pub lock_file: PathBuf,
     pub lock_timeout: Duration,
     pub rollback: bool,
+    pub runtime: Kind,
+    pub ignore_exit_codes: Vec<i64>,
+    pub filters: Vec<Filter>,
+    pub initial_delay: Duration,
+    /// `None`: wait for the engine forever.
+    pub daemon_grace: Option<Duration>,
     /// Key name to the origin of its value.
     pub origins: BTreeMap<&'static str, Origin>,
 }
@@ -88,6 +101,11 @@ struct Layer {
     lock_file: Option<PathBuf>,
     lock_timeout: Option<f64>,
     rollback: Option<bool>,
+    runtime: Option<Kind>,
+    ignore_exit_codes: Option<Vec<i64>>,
+    filters: Option<Vec<String>>,
+    initial_delay: Option<f64>,
+    daemon_grace: Option<f64>,
 }
 
 /// The environment variable for a key.
@@ -139,12 +157,18 @@ impl Config {
         let lock_file = pick!(lock_file, "lock-file").unwrap_or_else(|| DEFAULT_LOCK_FILE.into());
         let lock_timeout = pick!(lock_timeout, "lock-timeout");
         let rollback = pick!(rollback, "no-rollback").unwrap_or(true);
+        let runtime = pick!(runtime, "runtime").unwrap_or_default();
+        let ignore_exit_codes = pick!(ignore_exit_codes, "ignore-exit-codes").unwrap_or_else(|| DEFAULT_IGNORE_EXIT_CODES.to_vec());
+        let filters = pick!(filters, "filter").unwrap_or_default();
+        let initial_delay = pick!(initial_delay, "initial-delay");
+        let daemon_grace = pick!(daemon_grace, "daemon-grace");
 
         let invalid = |key: &str, problem: String| not_configured(format!("{key} ({}): {problem}", origins[key]));
-        let secs = |key: &str, value: Option<f64>, default: Duration| match value {
+        let secs_from = |zero_ok: bool, key: &str, value: Option<f64>, default: Duration| match value {
             None => Ok(default),
-            Some(v) => secs_to_duration(v).map_err(|p| invalid(key, p)),
+            Some(v) => secs_to_duration(v, zero_ok).map_err(|p| invalid(key, p)),
         };
+        let secs = |key: &str, value: Option<f64>, default: Duration| secs_from(false, key, value, default);
         let absolute = |key: &str, path: &Path| {
             if path.is_absolute() {
                 Ok(())
@@ -163,11 +187,22 @@ impl Config {
             }
         }
         validate_units(&units).map_err(|p| invalid("units", p))?;
+        let filters = filters
+            .iter()
+            .map(|f| Filter::parse(f))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|p| invalid("filters", p))?;
+        let daemon_grace = secs_from(true, "daemon_grace", daemon_grace, DEFAULT_DAEMON_GRACE)?;
 
         Ok(Config {
             script_timeout: secs("script_timeout", script_timeout, DEFAULT_SCRIPT_TIMEOUT)?,
             unit_timeout: secs("unit_timeout", unit_timeout, DEFAULT_UNIT_TIMEOUT)?,
             lock_timeout: secs("lock_timeout", lock_timeout, DEFAULT_LOCK_TIMEOUT)?,
+            initial_delay: secs_from(true, "initial_delay", initial_delay, DEFAULT_INITIAL_DELAY)?,
+            daemon_grace: (!daemon_grace.is_zero()).then_some(daemon_grace),
+            runtime,
+            ignore_exit_codes,
+            filters,
             file,
             install_dir,
             worker_config,
@@ -222,6 +257,17 @@ impl Config {
             ("lock_file", Some(path(&self.lock_file))),
             ("lock_timeout", Some(secs(self.lock_timeout))),
             ("rollback", Some(toml::Value::Boolean(self.rollback))),
+            ("runtime", Some(toml::Value::String(self.runtime.to_string()))),
+            (
+                "ignore_exit_codes",
+                Some(toml::Value::Array(self.ignore_exit_codes.iter().map(|&c| toml::Value::Integer(c)).collect())),
+            ),
+            (
+                "filters",
+                Some(toml::Value::Array(self.filters.iter().map(|f| toml::Value::String(f.to_string())).collect())),
+            ),
+            ("initial_delay", Some(secs(self.initial_delay))),
+            ("daemon_grace", Some(secs(self.daemon_grace.unwrap_or(Duration::ZERO)))),
         ];
         for (key, value) in lines {
             let origin = &self.origins[key];
@@ -319,15 +365,31 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
                 ))),
             })
             .transpose()?,
-        units: get("units")?.map(|t| {
-            t.split(|c: char| c == ',' || c.is_whitespace()).filter(|u| !u.is_empty()).map(str::to_owned).collect()
-        }),
+        units: get("units")?.map(|t| list(&t).map(str::to_owned).collect()),
         start_script: get("start_script")?.map(PathBuf::from),
         stop_script: get("stop_script")?.map(PathBuf::from),
         script_timeout: secs("script_timeout")?,
         unit_timeout: secs("unit_timeout")?,
         lock_file: get("lock_file")?.map(PathBuf::from),
         lock_timeout: secs("lock_timeout")?,
+        runtime: get("runtime")?
+            .map(|t| match t.trim() {
+                "docker" => Ok(Kind::Docker),
+                "podman" => Ok(Kind::Podman),
+                _ => Err(not_configured(format!("runtime (environment {}): {t:?} is not docker or podman", env_name("runtime")))),
+            })
+            .transpose()?,
+        ignore_exit_codes: get("ignore_exit_codes")?
+            .map(|t| {
+                list(&t)
+                    .map(|c| c.parse::<i64>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| not_configured(format!("ignore_exit_codes (environment {}): {t:?} is not a list of numbers", env_name("ignore_exit_codes"))))
+            })
+            .transpose()?,
+        filters: get("filters")?.map(|t| list(&t).map(str::to_owned).collect()),
+        initial_delay: secs("initial_delay")?,
+        daemon_grace: secs("daemon_grace")?,
         rollback: get("rollback")?
             .map(|t| match t.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" | "on" => Ok(true),
@@ -339,6 +401,11 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
             })
             .transpose()?,
     })
+}
+
+/// A list in an environment variable: comma- or space-separated.
+fn list(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c == ',' || c.is_whitespace()).filter(|u| !u.is_empty())
 }
 
 fn flag_layer(flags: &ConfigFlags) -> Layer {
@@ -354,6 +421,11 @@ fn flag_layer(flags: &ConfigFlags) -> Layer {
         lock_file: flags.lock_file.clone(),
         lock_timeout: flags.lock_timeout.map(|d| d.as_secs_f64()),
         rollback: flags.no_rollback.then_some(false),
+        runtime: flags.runtime,
+        ignore_exit_codes: flags.ignore_exit_codes.clone(),
+        filters: flags.filters.clone(),
+        initial_delay: flags.initial_delay.map(|d| d.as_secs_f64()),
+        daemon_grace: flags.daemon_grace.map(|d| d.as_secs_f64()),
     }
 }
 
@@ -501,7 +573,7 @@ mod tests {
             .filter(|l| l.contains(" = ") && !l.starts_with(' '))
             .map(|l| format!("{l}\n"))
             .collect();
-        assert_eq!(settings.lines().count(), 11, "{settings}");
+        assert_eq!(settings.lines().count(), 16, "{settings}");
         let (_d, path) = file(&settings);
         let c = Config::load_with(&flags_with(&path), env(&[])).unwrap();
         let (_d2, empty) = file("install_dir = \"/home/eva/eva-master\"\n");

@@ -254,7 +254,9 @@ impl Cmd {
         find_program(&self.program).ok_or_else(not_found)
     }
 
-    fn run(&self, on_line: &mut dyn FnMut(Stream, &str)) -> Result<ExitStatus, ProcessError> {
+    /// Starts the command and hands back the running child: for long-lived children (an
+    /// event subscription) that the caller reads line by line. Lines are not masked.
+    pub fn spawn(&self) -> Result<Running, ProcessError> {
         let command = self.display();
         let program = self.resolve()?;
         let mut cmd = Command::new(&program);
@@ -284,42 +286,115 @@ impl Cmd {
             _ => ProcessError::Spawn { command: command.clone(), source },
         })?;
         let group = Pid::from_raw(child.id() as i32);
-
         let (tx, rx) = mpsc::sync_channel::<(Stream, String)>(1024);
         if let Some(out) = child.stdout.take() {
             read_lines(out, Stream::Stdout, tx.clone());
         }
         if let Some(err) = child.stderr.take() {
             read_lines(err, Stream::Stderr, tx);
-        } else {
-            drop(tx);
         }
+        Ok(Running { command, child, group, rx, exited: None })
+    }
 
+    fn run(&self, on_line: &mut dyn FnMut(Stream, &str)) -> Result<ExitStatus, ProcessError> {
+        let mut running = self.spawn()?;
         let deadline = Instant::now() + self.timeout;
-        let wait_error = |source| ProcessError::Wait { command: command.clone(), source };
         loop {
             // A line or POLL, whichever comes first; the checks below run either way, so a
             // child that prints without pause still meets its deadline.
-            match rx.recv_timeout(POLL) {
-                Ok((stream, line)) => on_line(stream, &line),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => thread::sleep(POLL),
-            }
-            if let Some(status) = child.try_wait().map_err(wait_error)? {
-                drain(&rx, on_line);
-                return Ok(status);
+            match running.next(POLL)? {
+                Next::Line(stream, line) => on_line(stream, &line),
+                Next::Ended(status) => return Ok(status),
+                Next::Idle => {}
             }
             if let Some(signal) = signals::pending() {
-                terminate_group(&mut child, group);
-                drain(&rx, on_line);
-                return Err(ProcessError::Interrupted { command, signal });
+                running.terminate(on_line);
+                return Err(ProcessError::Interrupted { command: running.command.clone(), signal });
             }
             if Instant::now() >= deadline {
-                tracing::debug!("{command}: deadline reached, killing process group {group}");
-                terminate_group(&mut child, group);
-                drain(&rx, on_line);
-                return Err(ProcessError::TimedOut { command, after: self.timeout });
+                tracing::debug!("{}: deadline reached, killing its process group", running.command);
+                running.terminate(on_line);
+                return Err(ProcessError::TimedOut { command: running.command.clone(), after: self.timeout });
             }
+        }
+    }
+}
+
+/// What [`Running::next`] saw.
+#[derive(Debug)]
+pub enum Next {
+    /// A line of output.
+    Line(Stream, String),
+    /// Nothing within the wait.
+    Idle,
+    /// The child exited and its output has been handed over.
+    Ended(ExitStatus),
+}
+
+/// A child started by [`Cmd::spawn`]. Dropping it before it ended kills its process group.
+pub struct Running {
+    command: String,
+    child: Child,
+    group: Pid,
+    rx: mpsc::Receiver<(Stream, String)>,
+    /// The exit status, and until when its remaining output is read.
+    exited: Option<(ExitStatus, Instant)>,
+}
+
+impl Running {
+    /// The command line, as shown in errors.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// The next line, or `Idle` after `wait`, or `Ended` once the child exited and its
+    /// output is read (background processes it left holding the pipe are not waited for
+    /// longer than a short grace).
+    pub fn next(&mut self, wait: Duration) -> Result<Next, ProcessError> {
+        let until = Instant::now() + wait;
+        loop {
+            if let Some((status, drain_until)) = self.exited {
+                let left = drain_until.saturating_duration_since(Instant::now());
+                return Ok(match self.rx.recv_timeout(left) {
+                    Ok((stream, line)) => Next::Line(stream, line),
+                    Err(RecvTimeoutError::Disconnected) => Next::Ended(status),
+                    Err(RecvTimeoutError::Timeout) => {
+                        tracing::debug!("output still held open by processes the command left running; not waiting for it");
+                        self.exited = Some((status, Instant::now()));
+                        Next::Ended(status)
+                    }
+                });
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left.min(POLL)) {
+                Ok((stream, line)) => return Ok(Next::Line(stream, line)),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => thread::sleep(left.min(POLL)),
+            }
+            let status = self
+                .child
+                .try_wait()
+                .map_err(|source| ProcessError::Wait { command: self.command.clone(), source })?;
+            if let Some(status) = status {
+                self.exited = Some((status, Instant::now() + DRAIN_GRACE));
+            } else if Instant::now() >= until {
+                return Ok(Next::Idle);
+            }
+        }
+    }
+
+    /// Kills the process group (SIGTERM, then SIGKILL after a grace) and hands over the
+    /// output still in flight.
+    pub fn terminate(&mut self, on_line: &mut dyn FnMut(Stream, &str)) {
+        terminate_group(&mut self.child, self.group);
+        drain(&self.rx, on_line);
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            terminate_group(&mut self.child, self.group);
         }
     }
 }

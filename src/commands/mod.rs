@@ -5,6 +5,7 @@
 //! also go to the cluster's alert log.
 
 mod config;
+mod genw;
 mod start;
 mod stop;
 
@@ -14,12 +15,13 @@ use crate::error::{ExitKind, classified};
 
 /// Runs `command`; `name` is how it was invoked (`eva-start`).
 pub fn run(name: &str, command: Command) -> anyhow::Result<()> {
-    let alerts = matches!(command, Command::Start(_) | Command::Stop(_));
+    let alerts = matches!(command, Command::Start(_) | Command::Stop(_) | Command::Genw(_));
     let result = match command {
         Command::Start(args) => start::run(name, args),
         Command::Stop(args) => stop::run(name, args),
         Command::Config(args) => config::run(args),
-        Command::Genw(_) | Command::Check(_) | Command::Verify(_) => {
+        Command::Genw(args) => genw::run(args),
+        Command::Check(_) | Command::Verify(_) => {
             Err(classified(ExitKind::Unimplemented, format!("{name} is not implemented in this version")))
         }
     };

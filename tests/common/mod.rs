@@ -15,6 +15,8 @@
 //! second builder on the same node, for a run alongside another.
 #![allow(dead_code)]
 
+pub mod engine;
+
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;

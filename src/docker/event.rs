@@ -1,0 +1,189 @@
+//! Container death events, as `docker events --format '{{json .}}'` and
+//! `podman events --format json` print them.
+//!
+//! Parsed from JSON, never grepped: the guide's `grep -v exitCode=0` missed a death whose
+//! container had a label value containing that text. Docker has printed two shapes: with
+//! the legacy `status`/`id`/`from` fields beside `Type`/`Action`/`Actor`, and without them;
+//! both are read through `Action` and `Actor`, with the legacy fields as fallbacks. Podman
+//! names the event `died` and carries the exit code in a field of its own.
+
+use serde_json::{Map, Value};
+
+/// A container died.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeathEvent {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    /// The exit code the event carries: docker's `exitCode` attribute (which a label of
+    /// the same name overrides), podman's `ContainerExitCode`. `None` when absent or not a
+    /// number.
+    pub exit_code: Option<i64>,
+    /// Nanoseconds since the epoch.
+    pub time_ns: i64,
+}
+
+/// One line of the event stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Death(DeathEvent),
+    /// Any other event (`start`, `health_status: healthy`, …): its type and action.
+    Other(String),
+}
+
+/// Parses one line; an error says why it is not an event we understand.
+pub fn parse(line: &str) -> Result<Event, String> {
+    let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(ev) = value else {
+        return Err("not a JSON object".into());
+    };
+    if ev.contains_key("Actor") || ev.contains_key("Action") || ev.contains_key("status") {
+        docker(&ev)
+    } else if ev.contains_key("Status") {
+        podman(&ev)
+    } else {
+        Err("neither a docker nor a podman event".into())
+    }
+}
+
+fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    map.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn docker(ev: &Map<String, Value>) -> Result<Event, String> {
+    let kind = text(ev, "Type").unwrap_or("container");
+    let action = text(ev, "Action").or_else(|| text(ev, "status")).ok_or("no Action")?;
+    if kind != "container" || action != "die" {
+        return Ok(Event::Other(format!("{kind} {action}")));
+    }
+    let empty = Map::new();
+    let actor = ev.get("Actor").and_then(Value::as_object).unwrap_or(&empty);
+    let attrs = actor.get("Attributes").and_then(Value::as_object).unwrap_or(&empty);
+    let id = text(actor, "ID").or_else(|| text(ev, "id")).ok_or("a die event without a container id")?;
+    let time_ns = match (ev.get("timeNano").and_then(Value::as_i64), ev.get("time").and_then(Value::as_i64)) {
+        (Some(ns), _) => ns,
+        (None, Some(s)) => s.saturating_mul(1_000_000_000),
+        (None, None) => return Err("a die event without a time".into()),
+    };
+    Ok(Event::Death(DeathEvent {
+        id: id.to_owned(),
+        name: text(attrs, "name").unwrap_or("").to_owned(),
+        image: text(attrs, "image").or_else(|| text(ev, "from")).unwrap_or("").to_owned(),
+        exit_code: text(attrs, "exitCode").and_then(|c| c.trim().parse().ok()),
+        time_ns,
+    }))
+}
+
+fn podman(ev: &Map<String, Value>) -> Result<Event, String> {
+    let kind = text(ev, "Type").unwrap_or("");
+    let status = text(ev, "Status").unwrap_or("");
+    if kind != "container" || status != "died" {
+        return Ok(Event::Other(format!("{kind} {status}")));
+    }
+    let id = text(ev, "ID").ok_or("a died event without a container ID")?;
+    // Podman 4 prints Time as RFC 3339 text; podman 5 as Unix seconds, with timeNano.
+    let time_ns = match (ev.get("timeNano").and_then(Value::as_i64), ev.get("Time")) {
+        (Some(ns), _) => ns,
+        (None, Some(Value::Number(n))) => n.as_i64().ok_or("a bad Time")?.saturating_mul(1_000_000_000),
+        (None, Some(Value::String(t))) => rfc3339_ns(t).ok_or_else(|| format!("a bad Time {t:?}"))?,
+        _ => return Err("a died event without a time".into()),
+    };
+    Ok(Event::Death(DeathEvent {
+        id: id.to_owned(),
+        name: text(ev, "Name").unwrap_or("").to_owned(),
+        image: text(ev, "Image").unwrap_or("").to_owned(),
+        exit_code: ev.get("ContainerExitCode").and_then(Value::as_i64),
+        time_ns,
+    }))
+}
+
+/// An RFC 3339 time as nanoseconds since the epoch; `None` for docker's zero time
+/// (`0001-01-01T00:00:00Z`, "never") and for anything unparsable.
+pub fn rfc3339_ns(text: &str) -> Option<i64> {
+    let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    if t.timestamp() <= 0 {
+        return None;
+    }
+    t.timestamp_nanos_opt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn death(line: &str) -> DeathEvent {
+        match parse(line) {
+            Ok(Event::Death(d)) => d,
+            other => panic!("{other:?} for {line}"),
+        }
+    }
+
+    #[test]
+    fn docker_with_legacy_fields() {
+        let d = death(
+            r#"{"status":"die","id":"a91827f8a0d5","from":"eva-bb","Type":"container","Action":"die","Actor":{"ID":"a91827f8a0d5","Attributes":{"exitCode":"5","image":"eva-bb","name":"keep1"}},"scope":"local","time":1795630833,"timeNano":1795630833276320533}"#,
+        );
+        assert_eq!(
+            d,
+            DeathEvent {
+                id: "a91827f8a0d5".into(),
+                name: "keep1".into(),
+                image: "eva-bb".into(),
+                exit_code: Some(5),
+                time_ns: 1795630833276320533
+            }
+        );
+    }
+
+    #[test]
+    fn docker_without_legacy_fields() {
+        let d = death(
+            r#"{"Type":"container","Action":"die","Actor":{"ID":"abc","Attributes":{"exitCode":"0","image":"i","name":"n"}},"scope":"local","time":1795630833,"timeNano":1795630833000000001}"#,
+        );
+        assert_eq!((d.id.as_str(), d.exit_code, d.time_ns), ("abc", Some(0), 1795630833000000001));
+    }
+
+    #[test]
+    fn docker_legacy_only_and_seconds_only() {
+        let d = death(r#"{"status":"die","id":"abc","from":"img","time":1700000000}"#);
+        assert_eq!((d.image.as_str(), d.exit_code, d.time_ns), ("img", None, 1_700_000_000_000_000_000));
+    }
+
+    #[test]
+    fn other_events_are_not_deaths() {
+        for line in [
+            r#"{"Type":"container","Action":"start","Actor":{"ID":"a"},"time":1}"#,
+            r#"{"Type":"container","Action":"health_status: healthy","Actor":{"ID":"a"},"time":1}"#,
+            r#"{"Type":"network","Action":"die","Actor":{"ID":"a"},"time":1}"#,
+            r#"{"Type":"container","Status":"start","ID":"a","Time":"2026-11-25T18:00:00Z"}"#,
+        ] {
+            assert!(matches!(parse(line), Ok(Event::Other(_))), "{line}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_crash() {
+        for line in ["", "not json", "[1,2]", "{}", r#"{"Action":"die","Type":"container"}"#, r#"{"Action":"die"}"#, "{\"Actor\":"] {
+            assert!(parse(line).is_err(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn podman_died_events() {
+        let d = death(
+            r#"{"ID":"6c1a","Image":"localhost/eva-bb:latest","Name":"p1","Status":"died","Time":"2026-11-25T18:20:33.249937565Z","Type":"container","Attributes":{"exitCode":"0","image":"x","name":"p1"},"ContainerExitCode":3}"#,
+        );
+        assert_eq!((d.name.as_str(), d.exit_code), ("p1", Some(3)));
+        assert_eq!(d.time_ns, rfc3339_ns("2026-11-25T18:20:33.249937565Z").unwrap());
+        let d = death(r#"{"ID":"6c1a","Status":"died","Time":1795630833,"timeNano":1795630833249937565,"Type":"container","ContainerExitCode":0}"#);
+        assert_eq!((d.exit_code, d.time_ns), (Some(0), 1795630833249937565));
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(rfc3339_ns("1970-01-01T00:00:01.5Z"), Some(1_500_000_000));
+        assert_eq!(rfc3339_ns("0001-01-01T00:00:00Z"), None);
+        assert_eq!(rfc3339_ns("2026-11-25T19:20:33.1+01:00"), rfc3339_ns("2026-11-25T18:20:33.1Z"));
+        assert_eq!(rfc3339_ns("yesterday"), None);
+    }
+}

@@ -1,0 +1,179 @@
+//! The container runtime, through its own command-line client: `docker` or `podman`.
+//!
+//! eva-genw needs three things of it: a long-lived subscription to container deaths, the
+//! state of a container (`inspect`), and the containers that finished while we were not
+//! subscribed (`ps -a`). The CLI is used rather than the engine's socket so that the same
+//! code serves docker and podman, and the commands in our log are the ones an
+//! administrator would type.
+
+pub mod event;
+pub mod inspect;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+
+use crate::error::not_installed;
+use crate::process::{Cmd, ProcessError, Running, find_program};
+use inspect::ContainerState;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Docker,
+    Podman,
+}
+
+impl Kind {
+    pub fn program(self) -> &'static str {
+        match self {
+            Kind::Docker => "docker",
+            Kind::Podman => "podman",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.program())
+    }
+}
+
+/// Deadline for the short calls (version, inspect, ps).
+const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A scope filter, as docker and podman take it: `label=KEY`, `label=KEY=VALUE`,
+/// `container=NAME_OR_ID`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    Label(String),
+    Container(String),
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Result<Filter, String> {
+        match text.split_once('=') {
+            Some(("label", v)) if !v.is_empty() => Ok(Filter::Label(v.to_owned())),
+            Some(("container", v)) if !v.is_empty() => Ok(Filter::Container(v.to_owned())),
+            _ => Err(format!("{text:?} is not label=KEY[=VALUE] or container=NAME")),
+        }
+    }
+
+    fn arg(&self) -> String {
+        match self {
+            Filter::Label(v) => format!("label={v}"),
+            Filter::Container(v) => format!("container={v}"),
+        }
+    }
+
+    /// Whether a container (by id and name) is in a `container=` filter's scope; label
+    /// filters are applied by the runtime.
+    fn admits(&self, state: &ContainerState) -> bool {
+        match self {
+            Filter::Label(_) => true,
+            Filter::Container(v) => state.name == *v || state.id.starts_with(v.as_str()),
+        }
+    }
+}
+
+impl std::fmt::Display for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.arg())
+    }
+}
+
+pub struct Runtime {
+    pub kind: Kind,
+    program: PathBuf,
+    filters: Vec<Filter>,
+}
+
+impl Runtime {
+    /// Finds the runtime's client on PATH or in the standard directories.
+    pub fn locate(kind: Kind, filters: Vec<Filter>) -> anyhow::Result<Runtime> {
+        let program = find_program(kind.program())
+            .ok_or_else(|| not_installed(format!("{} not found on PATH nor in /usr/sbin, /usr/bin, /sbin, /bin", kind.program())))?;
+        Ok(Runtime { kind, program, filters })
+    }
+
+    fn cmd(&self) -> Cmd {
+        Cmd::new(&self.program).timeout(CALL_TIMEOUT)
+    }
+
+    /// Whether the engine answers: its server version.
+    pub fn ping(&self) -> Result<String, ProcessError> {
+        let out = match self.kind {
+            Kind::Docker => self.cmd().args(["version", "--format", "{{.Server.Version}}"]),
+            Kind::Podman => self.cmd().args(["version", "--format", "{{.Version}}"]),
+        }
+        .checked_output()?;
+        Ok(out.stdout.trim().to_owned())
+    }
+
+    /// Subscribes to container deaths from `since_ns` (nanoseconds since the epoch) on:
+    /// the engine replays what it still has from then, then streams.
+    pub fn subscribe(&self, since_ns: i64) -> Result<Running, ProcessError> {
+        let (death, format) = match self.kind {
+            Kind::Docker => ("event=die", "{{json .}}"),
+            Kind::Podman => ("event=died", "json"),
+        };
+        let mut cmd = self.cmd().args(["events", "--filter", "type=container", "--filter", death]);
+        for f in &self.filters {
+            cmd = cmd.arg("--filter").arg(f.arg());
+        }
+        let since = format!("{}.{:09}", since_ns.div_euclid(1_000_000_000), since_ns.rem_euclid(1_000_000_000));
+        cmd.args(["--since", &since, "--format", format]).spawn()
+    }
+
+    /// The state of each container that still exists, in scope.
+    pub fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cmd = self.cmd().args(["inspect", "--type", "container"]).args(ids);
+        let out = cmd.output()?;
+        // A container that is gone makes inspect fail, but the others are still printed.
+        let states = inspect::parse(&out.stdout).map_err(|e| anyhow::anyhow!("`{}`: {e}", cmd.display()))?;
+        if !out.status.success() && states.is_empty() && !is_no_such(&out.stderr) {
+            return Err(cmd.failure(out.status, &out.stderr).into());
+        }
+        Ok(states.into_iter().filter(|s| self.filters.iter().all(|f| f.admits(s))).collect())
+    }
+
+    /// The ids of the containers that are exited or dead, in scope as far as the runtime
+    /// can filter (label filters).
+    pub fn finished(&self) -> anyhow::Result<Vec<String>> {
+        let mut cmd = self.cmd().args(["ps", "--all", "--no-trunc", "--quiet", "--filter", "status=exited"]);
+        if self.kind == Kind::Docker {
+            cmd = cmd.args(["--filter", "status=dead"]);
+        }
+        for f in self.filters.iter().filter(|f| matches!(f, Filter::Label(_))) {
+            cmd = cmd.arg("--filter").arg(f.arg());
+        }
+        let out = cmd.checked_output()?;
+        Ok(out.stdout.split_whitespace().map(str::to_owned).collect())
+    }
+}
+
+fn is_no_such(stderr: &str) -> bool {
+    let s = stderr.to_ascii_lowercase();
+    s.contains("no such") || s.contains("no container with name or id")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters() {
+        assert_eq!(Filter::parse("label=com.nec.eva"), Ok(Filter::Label("com.nec.eva".into())));
+        assert_eq!(Filter::parse("label=app=crowd"), Ok(Filter::Label("app=crowd".into())));
+        assert_eq!(Filter::parse("container=usecase-crowd"), Ok(Filter::Container("usecase-crowd".into())));
+        for bad in ["name=x", "label=", "container", "image=x", ""] {
+            assert!(Filter::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! eva-genw end to end against a real Docker engine: a private dockerd per test (see
+//! tests/common/engine.rs), so engine restarts disturb nothing else. Without dockerd the
+//! tests fail under CI=true and skip loudly elsewhere.
+
+mod common;
+
+use std::time::Duration;
+
+use common::engine::{Engine, IMAGE};
+use nix::sys::signal::Signal;
+
+const SOON: Duration = Duration::from_secs(10);
+
+#[test]
+fn a_death_is_detected_at_once_and_named() {
+    let Some(engine) = Engine::start(false) else { return };
+    let mut monitor = engine.genw(&["--initial-delay", "0"]);
+    monitor.wait_for("watching docker", SOON);
+    let id = engine.ok(&["run", "-d", "--name", "crash1", IMAGE, "sh", "-c", "exit 3"]);
+    let (code, _) = monitor.exit(SOON);
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    let error = monitor.error_line();
+    assert!(error.contains(&format!("container crash1 ({}, image {IMAGE}) died with exit code 3, not OOM-killed", &id[..12])), "{error}");
+}
+
+#[test]
+fn clean_exits_kills_and_stops_are_ignored_then_an_error_counts() {
+    let Some(engine) = Engine::start(false) else { return };
+    let mut monitor = engine.genw(&["--initial-delay", "0"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.ok(&["run", "--name", "clean", IMAGE, "sh", "-c", "exit 0"]);
+    engine.ok(&["run", "-d", "--name", "killed", IMAGE, "sleep", "100"]);
+    engine.ok(&["kill", "killed"]);
+    engine.ok(&["run", "-d", "--name", "stopped", IMAGE, "sh", "-c", "trap '' TERM; sleep 100"]);
+    engine.ok(&["stop", "-t", "1", "stopped"]);
+    for name in ["clean", "killed", "stopped"] {
+        monitor.wait_for(&format!("container {name} ("), SOON);
+    }
+    let out = monitor.output();
+    assert!(out.contains("container clean (") && out.contains("died with exit code 0, not OOM-killed (from inspect): ignored"), "{out}");
+    assert_eq!(out.matches("died with exit code 137, not OOM-killed (from inspect): ignored").count(), 2, "{out}");
+    assert!(monitor.is_running(), "{out}");
+
+    engine.ok(&["run", "-d", "--name", "broken", IMAGE, "sh", "-c", "exit 4"]);
+    let (code, _) = monitor.exit(SOON);
+    assert_eq!(code, Some(1));
+    assert!(monitor.error_line().contains("container broken ("), "{}", monitor.output());
+}
+
+#[test]
+fn a_label_named_exit_code_does_not_hide_a_death() {
+    let Some(engine) = Engine::start(false) else { return };
+    let mut monitor = engine.genw(&["--initial-delay", "0"]);
+    monitor.wait_for("watching docker", SOON);
+    // The engine copies labels over the event's attributes: the event says exitCode=0.
+    engine.ok(&["run", "-d", "--name", "masked", "--label", "exitCode=0", "--label", "note=exitCode=0", IMAGE, "sh", "-c", "exit 3"]);
+    let (code, _) = monitor.exit(SOON);
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    assert!(monitor.error_line().contains("container masked (") && monitor.error_line().contains("exit code 3"), "{}", monitor.output());
+}
+
+#[test]
+fn ignored_exit_codes_and_scope_filters_are_configurable() {
+    let Some(engine) = Engine::start(false) else { return };
+    let mut monitor = engine.genw(&["--initial-delay", "0", "--ignore-exit-codes", "0,137,143", "--filter", "label=eva"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.ok(&["run", "-d", "--name", "outsider", IMAGE, "sh", "-c", "exit 5"]);
+    engine.ok(&["run", "-d", "--name", "termed", "--label", "eva", IMAGE, "sh", "-c", "exit 143"]);
+    monitor.wait_for("container termed (", SOON);
+    assert!(monitor.is_running(), "{}", monitor.output());
+    assert!(!monitor.output().contains("outsider"), "out of scope, yet seen:\n{}", monitor.output());
+    engine.ok(&["run", "-d", "--name", "insider", "--label", "eva", IMAGE, "sh", "-c", "exit 5"]);
+    let (code, _) = monitor.exit(SOON);
+    assert_eq!(code, Some(1));
+    assert!(monitor.error_line().contains("container insider ("), "{}", monitor.output());
+}
+
+#[test]
+fn a_death_during_the_initial_delay_counts_when_it_ends() {
+    let Some(engine) = Engine::start(false) else { return };
+    let mut monitor = engine.genw(&["--initial-delay", "2"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.ok(&["run", "-d", "--name", "early", IMAGE, "sh", "-c", "exit 3"]);
+    let (code, at) = monitor.exit(SOON);
+    assert_eq!(code, Some(1));
+    assert!(at.duration_since(monitor.started) >= Duration::from_secs(2), "{}", monitor.output());
+    assert!(monitor.error_line().contains("container early ("), "{}", monitor.output());
+}
+
+#[test]
+fn a_death_while_the_engine_is_down_is_caught_when_it_returns() {
+    // With live restore, containers outlive the engine; one that dies meanwhile is found
+    // dead on restore, and the engine emits no event for it.
+    let Some(mut engine) = Engine::start(true) else { return };
+    engine.ok(&["run", "-d", "--name", "orphan", IMAGE, "sh", "-c", "sleep 4; exit 3"]);
+    let mut monitor = engine.genw(&["--initial-delay", "0"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.shut_down();
+    monitor.wait_for("reconnecting", SOON);
+    std::thread::sleep(Duration::from_secs(5)); // the container dies while the engine is down
+    assert!(monitor.is_running(), "{}", monitor.output());
+    engine.launch();
+    let (code, _) = monitor.exit(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    assert!(monitor.output().contains("answers again"), "{}", monitor.output());
+    assert!(monitor.error_line().contains("container orphan (") && monitor.error_line().contains("exit code 3"), "{}", monitor.output());
+}
+
+#[test]
+fn a_container_killed_by_an_engine_restart_is_caught() {
+    // Without live restore the engine stops its containers when it stops: a death around
+    // the restart, reported either by the event stream before it closes or by catching up.
+    let Some(mut engine) = Engine::start(false) else { return };
+    engine.ok(&["run", "-d", "--name", "victim", IMAGE, "sh", "-c", "trap 'exit 143' TERM; sleep 100 & wait"]);
+    let mut monitor = engine.genw(&["--initial-delay", "0"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.shut_down();
+    engine.launch();
+    let (code, _) = monitor.exit(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    assert!(monitor.error_line().contains("container victim (") && monitor.error_line().contains("exit code 143"), "{}", monitor.output());
+}
+
+#[test]
+fn an_engine_unreachable_beyond_the_grace_fails() {
+    let Some(mut engine) = Engine::start(false) else { return };
+    let mut monitor = engine.genw(&["--initial-delay", "0", "--daemon-grace", "2"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.shut_down();
+    let (code, at) = monitor.exit(SOON);
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    assert!(at.duration_since(monitor.started) >= Duration::from_secs(2));
+    assert!(monitor.error_line().contains("the docker engine has been unreachable for 2s"), "{}", monitor.output());
+}
+
+#[test]
+fn an_engine_down_at_start_is_waited_for() {
+    let Some(mut engine) = Engine::start(false) else { return };
+    engine.shut_down();
+    let mut monitor = engine.genw(&["--initial-delay", "0", "--daemon-grace", "30"]);
+    monitor.wait_for("does not answer", SOON);
+    engine.launch();
+    monitor.wait_for("answers again", Duration::from_secs(20));
+    engine.ok(&["run", "-d", "--name", "late", IMAGE, "sh", "-c", "exit 7"]);
+    let (code, _) = monitor.exit(SOON);
+    assert_eq!(code, Some(1));
+    assert!(monitor.error_line().contains("container late ("), "{}", monitor.output());
+}
+
+#[test]
+fn sigterm_ends_the_monitor_within_a_second_with_its_subscription() {
+    let Some(engine) = Engine::start(false) else { return };
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        let mut monitor = engine.genw(&["--initial-delay", "0"]);
+        monitor.wait_for("watching docker", SOON);
+        assert!(!monitor.engine_clients().is_empty(), "no docker events subscription found");
+        let sent = std::time::Instant::now();
+        monitor.signal(signal);
+        let (code, at) = monitor.exit(SOON);
+        assert!(at.duration_since(sent) < Duration::from_secs(1), "took {:?}", at.duration_since(sent));
+        assert_eq!(code, Some(128 + signal as i32));
+        assert_eq!(monitor.engine_clients(), Vec::<i32>::new(), "subscription left behind");
+    }
+}
