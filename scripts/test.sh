@@ -3,7 +3,8 @@
 # all three tiers with cargo test:
 #   1. unit tests (token vs jq vectors, configuration, process runner, parsers);
 #   2. integration tests: the built binary against fake systemctl/journalctl/master scripts;
-#   3. end to end on real systemd node containers with the real PostgreSQL.
+#   3. end to end: real systemd node containers with the real PostgreSQL (eva-start/stop),
+#      private real Docker engines (eva-genw).
 # Every prerequisite is required here: a missing one fails the run, it never skips.
 #   scripts/test.sh [cargo test arguments...]
 set -euo pipefail
@@ -19,6 +20,8 @@ apt_install() {
 }
 
 command -v jq >/dev/null || apt_install jq
+[ -x /bin/busybox ] || apt_install busybox-static    # the containers of the eva-genw tests
+command -v podman >/dev/null || apt_install podman
 scripts/ensure-docker.sh
 say "node image: $(scripts/node-image.sh)"
 

@@ -5,7 +5,8 @@
 //! container had a label value containing that text. Docker has printed two shapes: with
 //! the legacy `status`/`id`/`from` fields beside `Type`/`Action`/`Actor`, and without them;
 //! both are read through `Action` and `Actor`, with the legacy fields as fallbacks. Podman
-//! names the event `died` and carries the exit code in a field of its own.
+//! names the event `died` and carries the exit code in a field of its own, which a label
+//! cannot override. tests/data/ holds lines recorded from real engines.
 
 use serde_json::{Map, Value};
 
@@ -92,7 +93,11 @@ fn podman(ev: &Map<String, Value>) -> Result<Event, String> {
         id: id.to_owned(),
         name: text(ev, "Name").unwrap_or("").to_owned(),
         image: text(ev, "Image").unwrap_or("").to_owned(),
-        exit_code: ev.get("ContainerExitCode").and_then(Value::as_i64),
+        // Podman 4 leaves the field out when it is 0 (an int with omitempty); podman 5 prints it.
+        exit_code: match ev.get("ContainerExitCode") {
+            None | Some(Value::Null) => Some(0),
+            Some(v) => v.as_i64(),
+        },
         time_ns,
     }))
 }
@@ -177,6 +182,46 @@ mod tests {
         assert_eq!(d.time_ns, rfc3339_ns("2026-11-25T18:20:33.249937565Z").unwrap());
         let d = death(r#"{"ID":"6c1a","Status":"died","Time":1795630833,"timeNano":1795630833249937565,"Type":"container","ContainerExitCode":0}"#);
         assert_eq!((d.exit_code, d.time_ns), (Some(0), 1795630833249937565));
+    }
+
+    /// The exit codes of the recorded die lines, in order (tests/data/README.md).
+    const RECORDED_DOCKER_CODES: [i64; 18] = [0, 3, 137, 137, 143, 143, 0, 5, 137, 0, 137, 0, 137, 137, 0, 137, 137, 137];
+
+    #[test]
+    fn recorded_docker_die_lines_in_both_shapes() {
+        for file in [include_str!("../../tests/data/docker-events.jsonl"), include_str!("../../tests/data/docker-events-modern.jsonl")] {
+            let deaths: Vec<DeathEvent> = file.lines().map(death).collect();
+            let codes: Vec<i64> = deaths.iter().map(|d| d.exit_code.unwrap()).collect();
+            assert_eq!(codes, RECORDED_DOCKER_CODES);
+            // Line 7: the label exitCode=0 overrode the real 3; the name is the container's.
+            assert_eq!(deaths[6].name, "eva-t-label");
+            assert!(deaths.iter().all(|d| d.id.len() == 64 && d.image == "eva-bb" && d.time_ns > 1_700_000_000_000_000_000));
+        }
+    }
+
+    #[test]
+    fn recorded_other_lines_are_not_deaths() {
+        for file in [
+            include_str!("../../tests/data/docker-events-other.jsonl"),
+            include_str!("../../tests/data/podman-events-other.jsonl"),
+        ] {
+            for line in file.lines() {
+                assert!(matches!(parse(line), Ok(Event::Other(_))), "{line}");
+            }
+        }
+        let shutdown = include_str!("../../tests/data/docker-events-shutdown.jsonl");
+        let deaths = shutdown.lines().filter(|l| matches!(parse(l), Ok(Event::Death(_)))).count();
+        assert_eq!(deaths, shutdown.matches("\"Action\":\"die\"").count());
+    }
+
+    #[test]
+    fn recorded_podman_died_lines() {
+        let deaths: Vec<DeathEvent> = include_str!("../../tests/data/podman-events.jsonl").lines().map(death).collect();
+        assert_eq!(deaths.len(), 9);
+        // Exit 0 is printed without ContainerExitCode.
+        assert_eq!((deaths[0].name.as_str(), deaths[0].exit_code), ("eva-p-exit0", Some(0)));
+        assert_eq!((deaths[1].name.as_str(), deaths[1].exit_code), ("eva-p-exit3", Some(3)));
+        assert_eq!(deaths[2].exit_code, Some(137));
     }
 
     #[test]

@@ -124,8 +124,7 @@ impl Runtime {
         for f in &self.filters {
             cmd = cmd.arg("--filter").arg(f.arg());
         }
-        let since = format!("{}.{:09}", since_ns.div_euclid(1_000_000_000), since_ns.rem_euclid(1_000_000_000));
-        cmd.args(["--since", &since, "--format", format]).spawn()
+        cmd.args(["--since", &since_arg(self.kind, since_ns), "--format", format]).spawn()
     }
 
     /// The state of each container that still exists, in scope.
@@ -135,11 +134,12 @@ impl Runtime {
         }
         let cmd = self.cmd().args(["inspect", "--type", "container"]).args(ids);
         let out = cmd.output()?;
-        // A container that is gone makes inspect fail, but the others are still printed.
-        let states = inspect::parse(&out.stdout).map_err(|e| anyhow::anyhow!("`{}`: {e}", cmd.display()))?;
-        if !out.status.success() && states.is_empty() && !is_no_such(&out.stderr) {
+        // A container that is gone makes inspect fail, but the others are still printed
+        // (`[]` when none is left).
+        if !out.status.success() && out.stdout.trim().is_empty() && !is_no_such(&out.stderr) {
             return Err(cmd.failure(out.status, &out.stderr).into());
         }
+        let states = inspect::parse(&out.stdout).map_err(|e| anyhow::anyhow!("`{}`: {e}", cmd.display()))?;
         Ok(states.into_iter().filter(|s| self.filters.iter().all(|f| f.admits(s))).collect())
     }
 
@@ -158,6 +158,18 @@ impl Runtime {
     }
 }
 
+/// `--since` as each runtime reads it without losing nanoseconds: docker takes Unix
+/// seconds with a 9-digit fraction (and replays an event at exactly that time); podman
+/// parses Unix time as a float, so it gets RFC 3339 (and replays only later events).
+fn since_arg(kind: Kind, since_ns: i64) -> String {
+    let (secs, nanos) = (since_ns.div_euclid(1_000_000_000), since_ns.rem_euclid(1_000_000_000));
+    match kind {
+        Kind::Docker => format!("{secs}.{nanos:09}"),
+        Kind::Podman => chrono::DateTime::from_timestamp(secs, nanos as u32)
+            .map_or_else(|| format!("{secs}.{nanos:09}"), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)),
+    }
+}
+
 fn is_no_such(stderr: &str) -> bool {
     let s = stderr.to_ascii_lowercase();
     s.contains("no such") || s.contains("no container with name or id")
@@ -166,6 +178,12 @@ fn is_no_such(stderr: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_keeps_nanoseconds() {
+        assert_eq!(since_arg(Kind::Docker, 1_795_630_936_017_693_069), "1795630936.017693069");
+        assert_eq!(since_arg(Kind::Podman, 1_795_630_936_017_693_069), "2026-11-25T18:22:16.017693069Z");
+    }
 
     #[test]
     fn filters() {

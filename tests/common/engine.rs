@@ -129,32 +129,9 @@ impl Engine {
 
     /// Starts `eva-ha genw` against this engine with `args`.
     pub fn genw(&self, args: &[&str]) -> Monitor {
-        let mut child = Command::new(BIN)
-            .arg("genw")
-            .args(args)
-            .env("DOCKER_HOST", self.host())
-            .env("EVA_HA_CONFIG", "/dev/null")
-            .env_remove("EVA_HA_LOG_FORMAT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let output = Arc::new(Mutex::new(String::new()));
-        for pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let output = Arc::clone(&output);
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut o = output.lock().unwrap();
-                    o.push_str(&line);
-                    o.push('\n');
-                }
-            });
-        }
-        Monitor { child, output, started: Instant::now(), host: self.host() }
+        let mut cmd = Command::new(BIN);
+        cmd.arg("genw").args(args).env("DOCKER_HOST", self.host()).env("EVA_HA_CONFIG", "/dev/null");
+        Monitor::spawn(&mut cmd, &self.host())
     }
 }
 
@@ -185,6 +162,49 @@ pub struct Monitor {
     output: Arc<Mutex<String>>,
     pub started: Instant,
     host: String,
+}
+
+impl Monitor {
+    /// Spawns `cmd` with its output collected; `host` identifies its engine.
+    pub fn spawn(cmd: &mut Command, host: &str) -> Monitor {
+        let mut child = cmd
+            .env_remove("EVA_HA_LOG_FORMAT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = Arc::new(Mutex::new(String::new()));
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = Arc::clone(&output);
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut o = output.lock().unwrap();
+                    o.push_str(&line);
+                    o.push('\n');
+                }
+            });
+        }
+        Monitor { child, output, started: Instant::now(), host: host.to_owned() }
+    }
+
+    /// The pids of the monitor's children whose command line contains `needle`.
+    pub fn children_matching(&self, needle: &str) -> Vec<i32> {
+        let me = self.child.id().to_string();
+        fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| {
+                let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let ppid = stat.rsplit(')').next().unwrap_or("").split_whitespace().nth(1).unwrap_or("");
+                let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                ppid == me && String::from_utf8_lossy(&cmdline).contains(needle)
+            })
+            .collect()
+    }
 }
 
 impl Monitor {

@@ -1,0 +1,115 @@
+//! eva-genw --runtime podman end to end against Debian's real podman (events from its
+//! file backend). Podman needs no daemon; containers here run with the resource limits
+//! this sandbox allows (`--ulimit`) and no network. Without podman the tests fail under
+//! CI=true and skip loudly elsewhere.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::engine::Monitor;
+use common::{BIN, require};
+use nix::sys::signal::Signal;
+
+const IMAGE: &str = "localhost/eva-ha-test-bb";
+const SOON: Duration = Duration::from_secs(15);
+
+fn podman(args: &[&str]) -> Output {
+    Command::new("podman").args(args).output().unwrap()
+}
+
+/// Podman is there and has the busybox image; None when we may skip.
+fn ready() -> Option<()> {
+    let present = Command::new("podman").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !require("podman (apt-get install podman)", present) {
+        return None;
+    }
+    if !podman(&["image", "exists", IMAGE]).status.success() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+        for applet in ["sh", "sleep"] {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+        }
+        let mut tar = Command::new("tar").arg("-C").arg(dir.path()).args(["-c", "."]).stdout(Stdio::piped()).spawn().unwrap();
+        let out = Command::new("podman")
+            .args(["import", "--change", "CMD [\"/bin/sh\"]", "-", IMAGE])
+            .stdin(tar.stdout.take().unwrap())
+            .output()
+            .unwrap();
+        assert!(tar.wait().unwrap().success());
+        assert!(out.status.success(), "podman import: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Some(())
+}
+
+/// `podman run -d` with this sandbox's limits; the container's id.
+fn run(name: &str, extra: &[&str], script: &str) -> String {
+    let mut args = vec!["run", "-d", "--name", name, "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[IMAGE, "sh", "-c", script]);
+    let out = podman(&args);
+    assert!(out.status.success(), "podman {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Unique container names, removed at the end.
+struct Names(Vec<String>);
+
+impl Names {
+    fn new(test: &str, names: &[&str]) -> Names {
+        Names(names.iter().map(|n| format!("eva-ha-{test}-{n}-{}", std::process::id())).collect())
+    }
+}
+
+impl Drop for Names {
+    fn drop(&mut self) {
+        let mut args = vec!["rm", "-f", "--ignore"];
+        args.extend(self.0.iter().map(String::as_str));
+        let _ = podman(&args);
+    }
+}
+
+fn genw(args: &[&str]) -> Monitor {
+    let mut full = vec!["--runtime", "podman", "--initial-delay", "0"];
+    full.extend_from_slice(args);
+    Monitor::spawn(Command::new(BIN).arg("genw").args(full).env("EVA_HA_CONFIG", "/dev/null"), "podman")
+}
+
+#[test]
+fn podman_deaths_are_judged_like_dockers() {
+    let Some(()) = ready() else { return };
+    let names = Names::new("judge", &["clean", "killed", "masked"]);
+    let mut monitor = genw(&[]);
+    monitor.wait_for("watching podman", SOON);
+    run(&names.0[0], &[], "exit 0");
+    run(&names.0[1], &[], "sleep 100");
+    assert!(podman(&["kill", &names.0[1]]).status.success());
+    monitor.wait_for(&format!("container {} (", names.0[0]), SOON);
+    monitor.wait_for(&format!("container {} (", names.0[1]), SOON);
+    assert!(monitor.is_running(), "{}", monitor.output());
+    // A label named exitCode does not hide the real code.
+    let id = run(&names.0[2], &["--label", "exitCode=0"], "exit 3");
+    let (code, _) = monitor.exit(SOON);
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    let error = monitor.error_line();
+    assert!(error.contains(&format!("container {} ({}, image {IMAGE}", names.0[2], &id[..12])), "{error}");
+    assert!(error.contains("exit code 3"), "{error}");
+}
+
+#[test]
+fn sigterm_ends_the_podman_monitor_and_its_subscription() {
+    let Some(()) = ready() else { return };
+    let mut monitor = genw(&[]);
+    monitor.wait_for("watching podman", SOON);
+    let subscription = monitor.children_matching("events");
+    assert!(!subscription.is_empty(), "no podman events child");
+    let sent = std::time::Instant::now();
+    monitor.signal(Signal::SIGTERM);
+    let (code, at) = monitor.exit(SOON);
+    assert_eq!(code, Some(143));
+    assert!(at.duration_since(sent) < Duration::from_secs(1), "took {:?}", at.duration_since(sent));
+    assert!(subscription.iter().all(|pid| !common::alive(*pid)), "subscription left behind");
+}
