@@ -181,7 +181,7 @@ pub struct ConfigFlags {
     pub ignore_exit_codes: Option<Vec<i64>>,
     /// Watch only containers matching this filter: label=KEY[=VALUE] or container=NAME
     /// (repeatable; all must match).
-    #[arg(long = "filter", value_name = "FILTER")]
+    #[arg(long = "filter", value_name = "FILTER", value_parser = parse_filter)]
     pub filters: Option<Vec<String>>,
     /// Seconds before eva-genw's first verdict (deaths during it still count).
     #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero)]
@@ -209,6 +209,11 @@ impl LogFlags {
     pub fn verbosity(&self) -> i8 {
         self.verbose.min(10) as i8 - self.quiet.min(10) as i8
     }
+}
+
+/// Checks a scope filter on the command line, so that a malformed one is a usage error.
+fn parse_filter(text: &str) -> Result<String, String> {
+    crate::docker::Filter::parse(text).map(|_| text.to_owned())
 }
 
 /// Parses a positive number of seconds, fractions allowed: `1500`, `0.5`.

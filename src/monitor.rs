@@ -32,8 +32,8 @@ const BACKOFF: &[Duration] = &[
     Duration::from_secs(1),
     Duration::from_secs(2),
 ];
-/// A subscription that lasted this long resets the backoff.
-const STABLE: Duration = Duration::from_secs(10);
+/// A subscription that lasted this long works: it ends an outage and resets the backoff.
+const STABLE: Duration = Duration::from_secs(2);
 /// How long one wait for the next event line lasts (signal and verdict checks between).
 const TICK: Duration = Duration::from_millis(50);
 
@@ -255,22 +255,35 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
         judged: Judged::default(),
         held: None,
     };
-    // Since when the engine is lost, and the watermark then; at the start we have seen
-    // nothing, so the same catching up applies.
-    let mut lost: Option<(Instant, i64)> = None;
+    // Since when no subscription has worked (the engine down, or `events` failing at once),
+    // and the watermark from which to catch up once one works again. At the start we have
+    // seen nothing, so the same catching up applies when the engine was not there.
+    let mut outage: Option<Instant> = None;
+    let mut catch_up_from: Option<i64> = None;
+    let mut last_problem = String::from("the subscription ended");
     let mut attempt = 0;
     let mut first = true;
     loop {
-        let lost_at = lost.map_or_else(Instant::now, |(at, _)| at);
-        let (version, waited) = w.await_engine(lost_at, &mut attempt)?;
+        let since = outage.unwrap_or_else(Instant::now);
+        let (version, waited) = w.await_engine(since, &mut attempt)?;
         if waited {
-            // Unreachable at the start too: whatever died before it answered, catch up.
-            lost.get_or_insert((lost_at, w.watermark));
+            outage.get_or_insert(since);
+            catch_up_from.get_or_insert(w.watermark);
+        }
+        if let (Some(at), Some(grace)) = (outage, watch.daemon_grace)
+            && at.elapsed() >= grace
+        {
+            return Err(failed(format!(
+                "no working {} event subscription for {}: {last_problem}",
+                runtime.kind,
+                Secs(grace)
+            )));
         }
         let mut sub = runtime.subscribe(w.watermark)?;
         let connected = Instant::now();
-        if let Some((at, mark)) = lost.take() {
-            tracing::info!("the {} engine answers again (version {version}) after {}", runtime.kind, Secs(at.elapsed()));
+        if let Some(mark) = catch_up_from.take() {
+            let after = outage.map_or_else(String::new, |at| format!(" after {}", Secs(at.elapsed())));
+            tracing::info!("the {} engine answers again (version {version}){after}", runtime.kind);
             if let Some(death) = w.reconcile(mark)? {
                 return Ok(death);
             }
@@ -282,8 +295,8 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
                 sub.command(),
                 watch.ignore_exit_codes
             );
+            first = false;
         }
-        first = false;
         loop {
             match sub.next(TICK)? {
                 Next::Line(Stream::Stdout, line) => {
@@ -291,7 +304,10 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
                         return Ok(death);
                     }
                 }
-                Next::Line(Stream::Stderr, line) => tracing::warn!("{} events: {line}", runtime.kind),
+                Next::Line(Stream::Stderr, line) => {
+                    tracing::warn!("{} events: {line}", runtime.kind);
+                    last_problem = line;
+                }
                 Next::Idle => {}
                 Next::Ended(status) => {
                     tracing::warn!(
@@ -301,6 +317,11 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
                     break;
                 }
             }
+            // A subscription that holds is a working one.
+            if connected.elapsed() >= STABLE {
+                outage = None;
+                attempt = 0;
+            }
             if Instant::now() >= w.verdict_at
                 && let Some(death) = w.held.take()
             {
@@ -308,10 +329,11 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
             }
             signals::check()?;
         }
-        if connected.elapsed() >= STABLE {
-            attempt = 0;
-        }
-        lost = Some((Instant::now(), w.watermark));
+        outage.get_or_insert_with(Instant::now);
+        catch_up_from.get_or_insert(w.watermark);
+        // Not at once: a subscription that fails as soon as it starts must not spin.
+        sleep(BACKOFF[attempt.min(BACKOFF.len() - 1)])?;
+        attempt += 1;
     }
 }
 

@@ -486,6 +486,12 @@ pub fn find_program(name: impl AsRef<OsStr>) -> Option<PathBuf> {
         .find(|p| is_executable(p))
 }
 
+/// "`name` not found on PATH nor in /usr/local/sbin, …" for a program [`find_program`]
+/// could not find.
+pub fn not_found(name: &str) -> String {
+    format!("{name} not found on PATH nor in {}", FALLBACK_DIRS.join(", "))
+}
+
 /// A regular file (after symlinks) with an execute bit set.
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;

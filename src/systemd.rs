@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::not_installed;
-use crate::process::{Cmd, ProcessError, find_program};
+use crate::process::{Cmd, ProcessError, find_program, not_found};
 
 /// One unit as `systemctl show` describes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,8 +73,7 @@ impl Systemd {
     /// Finds systemctl (required) and journalctl (optional) on PATH or in the standard
     /// directories.
     pub fn locate(timeout: Duration) -> anyhow::Result<Systemd> {
-        let systemctl = find_program("systemctl")
-            .ok_or_else(|| not_installed("systemctl not found on PATH nor in /usr/sbin, /usr/bin, /sbin, /bin"))?;
+        let systemctl = find_program("systemctl").ok_or_else(|| not_installed(not_found("systemctl")))?;
         Ok(Systemd { systemctl, journalctl: find_program("journalctl"), timeout })
     }
 

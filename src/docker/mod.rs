@@ -16,7 +16,7 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
 use crate::error::not_installed;
-use crate::process::{Cmd, ProcessError, Running, find_program};
+use crate::process::{Cmd, ProcessError, Running, find_program, not_found};
 use inspect::ContainerState;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
@@ -94,8 +94,7 @@ pub struct Runtime {
 impl Runtime {
     /// Finds the runtime's client on PATH or in the standard directories.
     pub fn locate(kind: Kind, filters: Vec<Filter>) -> anyhow::Result<Runtime> {
-        let program = find_program(kind.program())
-            .ok_or_else(|| not_installed(format!("{} not found on PATH nor in /usr/sbin, /usr/bin, /sbin, /bin", kind.program())))?;
+        let program = find_program(kind.program()).ok_or_else(|| not_installed(not_found(kind.program())))?;
         Ok(Runtime { kind, program, filters })
     }
 

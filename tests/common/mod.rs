@@ -8,7 +8,9 @@
 //!   `calls`, one line per systemctl invocation;
 //! - `eva/`: the install directory, with stand-in master scripts that record what they got
 //!   in `master/`;
-//! - `configuration.json` with a worker token, and `eva-ha.toml` pointing at all of it.
+//! - `configuration.json` with a worker token, and `eva-ha.toml` pointing at all of it;
+//! - `docker/` and `podman/`, once a test asks for a fake container runtime with
+//!   [`Test::fake_docker`] / [`Test::fake_podman`] (see FAKE_ENGINE).
 //!
 //! A test is built with the builder methods, then either `run()` (wait for the end, with a
 //! watchdog) or `launch()` (a [`Running`] process to signal and wait for). `fork()` gives a
@@ -23,7 +25,7 @@ use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -163,6 +165,99 @@ printf '%s\037' "$@" >> "@LOG@"
 printf '\036' >> "@LOG@"
 "#;
 
+/// A fake container runtime client, installed as `bin/docker` by [`Test::fake_docker`] and
+/// as `bin/podman` by [`Test::fake_podman`]; it is scripted by the files under `<name>/`
+/// (`docker/` or `podman/`) in the node's directory:
+/// - `calls`: each invocation's argv, one line each, every argument ended by 0x1f;
+/// - `version`: what `version` prints. Absent, or `down` present: "cannot connect" on
+///   stderr, exit 1. A number in `down` is how many more calls fail before the engine is
+///   back (then `down` is removed); an empty `down` fails them all;
+/// - `events-N`: the lines the Nth `events` prints on stdout (`events-N.stderr` on stderr;
+///   each subscription's pid goes to `events.pids`);
+///   then it waits (until killed, or the node's directory is gone), unless `events-N.end`
+///   exists: then it exits with the status that file holds (0 when empty), first copying
+///   `events-N.down` to `down` when there is one (the engine went away with it);
+/// - `events.fail`: every `events` prints this on stderr and exits 1 at once (a daemon that
+///   answers `version` but refuses the subscription);
+/// - `inspect/<ID>.json`: the object `inspect` prints for that id, in a JSON array with the
+///   others asked for; an id without one is "No such object" on stderr and exit 1.
+///   `inspect.fail`: exit 1, "permission denied" on stderr, nothing on stdout;
+/// - `ps`: what `ps` prints (ids, one a line); nothing when absent.
+const FAKE_ENGINE: &str = r#"#!/bin/sh
+name=${0##*/}
+D='@ROOT@'/$name
+[ -d "$D" ] || exit 70
+record=$(printf '%s\037' "$@")
+printf '%s\n' "$record" >> "$D/calls"
+unreachable() {
+  if [ "$name" = podman ]; then
+    echo 'Error: unable to connect to Podman socket: dial unix /run/podman/podman.sock: connect: no such file or directory' >&2
+  else
+    echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2
+  fi
+  exit 1
+}
+case "$1" in
+version)
+  if [ -e "$D/down" ]; then
+    left=$(cat "$D/down")
+    if [ -n "$left" ]; then
+      if [ "$left" -le 1 ]; then rm -f "$D/down"; else echo $((left - 1)) > "$D/down"; fi
+    fi
+    unreachable
+  fi
+  [ -e "$D/version" ] || unreachable
+  cat "$D/version" ;;
+events)
+  [ -e "$D/down" ] && unreachable
+  n=$(( $(cat "$D/events.count" 2>/dev/null || echo 0) + 1 ))
+  echo "$n" > "$D/events.count"
+  echo $$ >> "$D/events.pids"
+  if [ -e "$D/events.fail" ]; then cat "$D/events.fail" >&2; exit 1; fi
+  [ -e "$D/events-$n.stderr" ] && cat "$D/events-$n.stderr" >&2
+  [ -e "$D/events-$n" ] && cat "$D/events-$n"
+  if [ -e "$D/events-$n.end" ]; then
+    [ -e "$D/events-$n.down" ] && cp "$D/events-$n.down" "$D/down"
+    code=$(cat "$D/events-$n.end")
+    exit "${code:-0}"
+  fi
+  while [ -d "$D" ]; do sleep 0.2; done ;;
+inspect)
+  shift
+  [ "$1" = --type ] && shift 2
+  if [ -e "$D/inspect.fail" ]; then
+    echo 'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: connect: permission denied' >&2
+    exit 1
+  fi
+  rc=0
+  sep=
+  printf '['
+  for id; do
+    if [ -e "$D/inspect/$id.json" ]; then
+      printf '%s' "$sep"
+      cat "$D/inspect/$id.json"
+      sep=,
+    else
+      echo "Error: No such object: $id" >&2
+      rc=1
+    fi
+  done
+  echo ']'
+  exit $rc ;;
+ps)
+  [ -e "$D/ps" ] && cat "$D/ps"
+  exit 0 ;;
+*)
+  echo "fake $name: unsupported command $1" >&2
+  exit 64 ;;
+esac
+"#;
+
+/// Held while a fake is written and while a child is forked. A child forked by another
+/// test's thread while a fake is still open for writing keeps a copy of that descriptor
+/// until it execs, and running the fake meanwhile fails with ETXTBSY ("Text file busy").
+static FORKING: Mutex<()> = Mutex::new(());
+
 pub struct Test {
     pub tmp: Arc<tempfile::TempDir>,
     args: Vec<OsString>,
@@ -220,6 +315,8 @@ impl Test {
     }
 
     pub fn write_executable(self, rel: &str, content: &str) -> Test {
+        // No child may be forked while the file is open for writing (see FORKING).
+        let _forking = FORKING.lock().unwrap_or_else(|e| e.into_inner());
         let t = self.write(rel, content);
         fs::set_permissions(t.path(rel), fs::Permissions::from_mode(0o755)).unwrap();
         t
@@ -264,6 +361,82 @@ impl Test {
     pub fn clplogcmd(self) -> Test {
         let log = self.path("clplogcmd.log");
         self.write_executable("bin/clplogcmd", &FAKE_CLPLOGCMD.replace("@LOG@", log.to_str().unwrap()))
+    }
+
+    /// Installs a fake `docker` on PATH (see FAKE_ENGINE), with an engine that answers
+    /// (version 27.5.1) and, until scripted otherwise, no events.
+    pub fn fake_docker(self) -> Test {
+        self.fake_engine("docker", "27.5.1")
+    }
+
+    /// Installs a fake `podman` on PATH, like [`Test::fake_docker`] (version 4.9.3).
+    pub fn fake_podman(self) -> Test {
+        self.fake_engine("podman", "4.9.3")
+    }
+
+    fn fake_engine(self, name: &str, version: &str) -> Test {
+        let script = FAKE_ENGINE.replace("@ROOT@", self.root().to_str().unwrap());
+        fs::create_dir_all(self.path(&format!("{name}/inspect"))).unwrap();
+        self.write_executable(&format!("bin/{name}"), &script).write(&format!("{name}/version"), &format!("{version}\n"))
+    }
+
+    /// What the `n`th event subscription of the fake `engine` (`docker`, `podman`) prints,
+    /// one line each; afterwards it waits, unless [`Test::events_end`].
+    pub fn events(self, engine: &str, n: usize, lines: &[&str]) -> Test {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        self.write(&format!("{engine}/events-{n}"), &text)
+    }
+
+    /// What the `n`th `docker events` prints (see [`Test::events`]).
+    pub fn docker_events(self, n: usize, lines: &[&str]) -> Test {
+        self.events("docker", n, lines)
+    }
+
+    /// Lines the `n`th `docker events` prints on stderr.
+    pub fn docker_events_stderr(self, n: usize, lines: &[&str]) -> Test {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        self.write(&format!("docker/events-{n}.stderr"), &text)
+    }
+
+    /// Every `docker events` fails at once with `message`, while `version` answers.
+    pub fn docker_events_fail(self, message: &str) -> Test {
+        self.write("docker/events.fail", &format!("{message}\n"))
+    }
+
+    /// The `n`th subscription of `engine` ends after its lines, with exit status `status`.
+    pub fn events_end(self, engine: &str, n: usize, status: i32) -> Test {
+        self.write(&format!("{engine}/events-{n}.end"), &status.to_string())
+    }
+
+    /// The `n`th `docker events` ends after its lines, and the engine is unreachable for
+    /// the next `failed_pings` `docker version` calls.
+    pub fn docker_events_end_down(self, n: usize, failed_pings: usize) -> Test {
+        self.events_end("docker", n, 1).write(&format!("docker/events-{n}.down"), &failed_pings.to_string())
+    }
+
+    /// What the fake `engine`'s `inspect` prints for container `id` (a JSON object).
+    pub fn inspect(self, engine: &str, id: &str, json: &str) -> Test {
+        self.write(&format!("{engine}/inspect/{id}.json"), json)
+    }
+
+    pub fn docker_inspect(self, id: &str, json: &str) -> Test {
+        self.inspect("docker", id, json)
+    }
+
+    /// `docker inspect` fails for every container (permission denied).
+    pub fn docker_inspect_fails(self) -> Test {
+        self.write("docker/inspect.fail", "")
+    }
+
+    /// The containers `docker ps --all … --filter status=exited` lists.
+    pub fn docker_ps(self, ids: &[&str]) -> Test {
+        let text: String = ids.iter().map(|id| format!("{id}\n")).collect();
+        self.write("docker/ps", &text)
+    }
+
+    /// The docker engine does not answer, ever.
+    pub fn docker_down(self) -> Test {
+        self.write("docker/down", "")
     }
 
     /// Sets a fake-systemctl knob or state: `unit("mongod.service", "fail", "")`.
@@ -339,23 +512,35 @@ impl Test {
     }
 
     pub fn spawn(&self) -> Child {
-        self.command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        let mut cmd = self.command();
+        let _forking = FORKING.lock().unwrap_or_else(|e| e.into_inner());
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
     }
 
     /// Starts the binary without waiting for it; its output is collected as it comes.
     pub fn launch(self) -> Running {
         let started = Instant::now();
         let mut child = self.spawn();
+        // Each pipe is read into a buffer shared with the test as it comes, so that a test
+        // can wait for a line while the run goes on.
         let collect = |mut pipe: Box<dyn Read + Send>| {
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let _ = pipe.read_to_end(&mut buf);
-                buf
-            })
+            let live = Arc::new(Mutex::new(Vec::new()));
+            let shared = Arc::clone(&live);
+            let handle = std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                loop {
+                    match pipe.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => shared.lock().unwrap().extend_from_slice(&chunk[..n]),
+                    }
+                }
+                shared.lock().unwrap().clone()
+            });
+            (handle, live)
         };
-        let stdout = collect(Box::new(child.stdout.take().unwrap()));
-        let stderr = collect(Box::new(child.stderr.take().unwrap()));
-        Running { child, started, stdout: Some(stdout), stderr: Some(stderr), reaped: false, test: self }
+        let (stdout, live_stdout) = collect(Box::new(child.stdout.take().unwrap()));
+        let (stderr, _) = collect(Box::new(child.stderr.take().unwrap()));
+        Running { child, started, stdout: Some(stdout), stderr: Some(stderr), live_stdout, reaped: false, test: self }
     }
 
     /// Runs to the end (at most [`WATCHDOG`]).
@@ -382,6 +567,8 @@ pub struct Running {
     started: Instant,
     stdout: Option<JoinHandle<Vec<u8>>>,
     stderr: Option<JoinHandle<Vec<u8>>>,
+    /// What the run printed on stdout so far.
+    live_stdout: Arc<Mutex<Vec<u8>>>,
     reaped: bool,
     pub test: Test,
 }
@@ -406,6 +593,41 @@ impl Running {
             panic!("master/{name} never appeared\n{}", run.dump());
         }
         self
+    }
+
+    /// What the run printed on stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        String::from_utf8_lossy(&self.live_stdout.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until stdout contains `needle` (at most `within`); panics, stopping the run,
+    /// if it does not, or if the run ends first.
+    pub fn wait_stdout(&mut self, needle: &str, within: Duration) -> &mut Running {
+        let until = Instant::now() + within;
+        loop {
+            if self.stdout_so_far().contains(needle) {
+                return self;
+            }
+            let ended = self.child.try_wait().unwrap();
+            if ended.is_some() || Instant::now() >= until {
+                let status = match ended {
+                    Some(status) => {
+                        self.reaped = true;
+                        status
+                    }
+                    None => self.stop(),
+                };
+                let run = self.finish(status);
+                let why = if ended.is_some() { "the run ended" } else { "timed out" };
+                panic!("stdout never had {needle:?} ({why})\n{}", run.dump());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Whether the binary still runs.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     /// Waits for the end, at most `within`; panics, stopping the run, if it takes longer.
@@ -470,7 +692,33 @@ impl Run {
     }
 
     pub fn dump(&self) -> String {
-        format!("--- stdout\n{}--- stderr\n{}--- calls\n{}", self.stdout, self.stderr, self.calls().join("\n"))
+        let mut dump = format!("--- stdout\n{}--- stderr\n{}--- calls\n{}", self.stdout, self.stderr, self.calls().join("\n"));
+        for engine in ["docker", "podman"] {
+            if self.root.join(engine).exists() {
+                let calls: Vec<String> = self.engine_calls(engine).iter().map(|c| c.join(" ")).collect();
+                dump.push_str(&format!("\n--- {engine} calls\n{}", calls.join("\n")));
+            }
+        }
+        dump
+    }
+
+    /// The invocations of the fake `engine` (`docker`, `podman`), each as its arguments.
+    pub fn engine_calls(&self, engine: &str) -> Vec<Vec<String>> {
+        fs::read_to_string(self.root.join(engine).join("calls"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.strip_suffix('\x1f').unwrap_or(l).split('\x1f').map(str::to_owned).collect())
+            .collect()
+    }
+
+    /// The invocations of the fake docker.
+    pub fn docker_calls(&self) -> Vec<Vec<String>> {
+        self.engine_calls("docker")
+    }
+
+    /// The fake docker's invocations of `verb` (`events`, `inspect`, `version`, `ps`).
+    pub fn docker_calls_of(&self, verb: &str) -> Vec<Vec<String>> {
+        self.docker_calls().into_iter().filter(|c| c.first().is_some_and(|v| v == verb)).collect()
     }
 
     /// The systemctl invocations, one per line (`start -- docker mongod.service …`).
