@@ -38,10 +38,10 @@ pub enum Command {
     Stop(StopArgs),
     /// Watch for containers that die with an error (CLUSTERPRO custom monitor).
     Genw(GenwArgs),
-    /// Check that this node is set up as the guide requires. Not implemented yet.
-    Check(PendingArgs),
-    /// Check that the EVA master answers its REST API. Not implemented yet.
-    Verify(PendingArgs),
+    /// Check that this node is set up as the guide requires (links, owners, uids, units, scripts).
+    Check(CheckArgs),
+    /// Check that the EVA master answers its REST API (the guide's curl …/versions).
+    Verify(VerifyArgs),
     /// Print the effective configuration and where each value comes from.
     Config(ConfigArgs),
 }
@@ -66,7 +66,8 @@ impl Command {
             Command::Stop(a) => &a.common,
             Command::Config(a) => &a.common,
             Command::Genw(a) => &a.common,
-            Command::Check(a) | Command::Verify(a) => &a.common,
+            Command::Verify(a) => &a.common,
+            Command::Check(a) => &a.common,
         }
     }
 
@@ -109,18 +110,49 @@ pub struct GenwArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigArgs {
+pub struct CheckArgs {
+    /// Print the checks as JSON.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub common: Common,
 }
 
 #[derive(Debug, Args)]
-pub struct PendingArgs {
+pub struct VerifyArgs {
+    /// The URL to check.
+    #[arg(long, value_name = "URL", conflicts_with = "master", required_unless_present = "master")]
+    pub url: Option<String>,
+    /// The master's (floating) address or name: checks https://HOST:3000/versions.
+    #[arg(long, value_name = "HOST")]
+    pub master: Option<String>,
+    /// REST API user; the password comes from EVA_HA_PASSWORD or --password-file, never
+    /// from the command line.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// File holding the password (one trailing newline is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Trust the CA certificates in this PEM file instead of the system's.
+    #[arg(long, value_name = "PEM", conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify the server's certificate.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Keep trying until the master answers or this many seconds have passed.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero, default_value = "0")]
+    pub wait: Duration,
+    /// Deadline for one request, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "10")]
+    pub timeout: Duration,
     #[command(flatten)]
     pub common: Common,
-    /// Arguments for the future command.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// The flags every command accepts.
@@ -189,6 +221,18 @@ pub struct ConfigFlags {
     /// Seconds the engine may stay unreachable before eva-genw fails (0: wait forever).
     #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero)]
     pub daemon_grace: Option<Duration>,
+    /// Where the shared disk is mounted on the active node.
+    #[arg(long, value_name = "DIR")]
+    pub shared_mount: Option<PathBuf>,
+    /// EVA's data directory, a link to <shared mount>/pulse.
+    #[arg(long, value_name = "DIR")]
+    pub pulse_dir: Option<PathBuf>,
+    /// MongoDB's data directory, a link to <shared mount>/pulse/mongo.
+    #[arg(long, value_name = "DIR")]
+    pub mongo_dir: Option<PathBuf>,
+    /// PostgreSQL's data directory, a link to <shared mount>/pulse/pg_data.
+    #[arg(long, value_name = "DIR")]
+    pub pgdata_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Args)]

@@ -38,6 +38,10 @@ pub const DEFAULT_IGNORE_EXIT_CODES: &[i64] = &[0, 137];
 /// The guide's genw.sh sleeps 5 s before its first check.
 pub const DEFAULT_INITIAL_DELAY: Duration = Duration::from_secs(5);
 pub const DEFAULT_DAEMON_GRACE: Duration = Duration::from_secs(60);
+/// The three directories the guide moves to the shared disk and links back.
+pub const DEFAULT_PULSE_DIR: &str = "/opt/pulse";
+pub const DEFAULT_MONGO_DIR: &str = "/var/lib/mongo";
+pub const DEFAULT_PGDATA_DIR: &str = "/var/lib/pgsql/9.5/data";
 
 /// Where a value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +85,11 @@ pub struct Config {
     pub initial_delay: Duration,
     /// `None`: wait for the engine forever.
     pub daemon_grace: Option<Duration>,
+    /// Where the shared disk is mounted on the active node; no default.
+    pub shared_mount: Option<PathBuf>,
+    pub pulse_dir: PathBuf,
+    pub mongo_dir: PathBuf,
+    pub pgdata_dir: PathBuf,
     /// Key name to the origin of its value.
     pub origins: BTreeMap<&'static str, Origin>,
 }
@@ -106,6 +115,10 @@ struct Layer {
     filters: Option<Vec<String>>,
     initial_delay: Option<f64>,
     daemon_grace: Option<f64>,
+    shared_mount: Option<PathBuf>,
+    pulse_dir: Option<PathBuf>,
+    mongo_dir: Option<PathBuf>,
+    pgdata_dir: Option<PathBuf>,
 }
 
 /// The environment variable for a key.
@@ -162,6 +175,10 @@ impl Config {
         let filters = pick!(filters, "filter").unwrap_or_default();
         let initial_delay = pick!(initial_delay, "initial-delay");
         let daemon_grace = pick!(daemon_grace, "daemon-grace");
+        let shared_mount = pick!(shared_mount, "shared-mount");
+        let pulse_dir = pick!(pulse_dir, "pulse-dir").unwrap_or_else(|| DEFAULT_PULSE_DIR.into());
+        let mongo_dir = pick!(mongo_dir, "mongo-dir").unwrap_or_else(|| DEFAULT_MONGO_DIR.into());
+        let pgdata_dir = pick!(pgdata_dir, "pgdata-dir").unwrap_or_else(|| DEFAULT_PGDATA_DIR.into());
 
         let invalid = |key: &str, problem: String| not_configured(format!("{key} ({}): {problem}", origins[key]));
         let secs_from = |zero_ok: bool, key: &str, value: Option<f64>, default: Duration| match value {
@@ -180,6 +197,12 @@ impl Config {
             absolute("install_dir", dir)?;
         }
         absolute("worker_config", &worker_config)?;
+        if let Some(mount) = &shared_mount {
+            absolute("shared_mount", mount)?;
+        }
+        absolute("pulse_dir", &pulse_dir)?;
+        absolute("mongo_dir", &mongo_dir)?;
+        absolute("pgdata_dir", &pgdata_dir)?;
         absolute("lock_file", &lock_file)?;
         for (key, script) in [("start_script", &start_script), ("stop_script", &stop_script)] {
             if script.as_os_str().is_empty() {
@@ -203,6 +226,10 @@ impl Config {
             runtime,
             ignore_exit_codes,
             filters,
+            shared_mount,
+            pulse_dir,
+            mongo_dir,
+            pgdata_dir,
             file,
             install_dir,
             worker_config,
@@ -268,6 +295,10 @@ impl Config {
             ),
             ("initial_delay", Some(secs(self.initial_delay))),
             ("daemon_grace", Some(secs(self.daemon_grace.unwrap_or(Duration::ZERO)))),
+            ("shared_mount", self.shared_mount.as_deref().map(path)),
+            ("pulse_dir", Some(path(&self.pulse_dir))),
+            ("mongo_dir", Some(path(&self.mongo_dir))),
+            ("pgdata_dir", Some(path(&self.pgdata_dir))),
         ];
         for (key, value) in lines {
             let origin = &self.origins[key];
@@ -390,6 +421,10 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
         filters: get("filters")?.map(|t| list(&t).map(str::to_owned).collect()),
         initial_delay: secs("initial_delay")?,
         daemon_grace: secs("daemon_grace")?,
+        shared_mount: get("shared_mount")?.map(PathBuf::from),
+        pulse_dir: get("pulse_dir")?.map(PathBuf::from),
+        mongo_dir: get("mongo_dir")?.map(PathBuf::from),
+        pgdata_dir: get("pgdata_dir")?.map(PathBuf::from),
         rollback: get("rollback")?
             .map(|t| match t.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" | "on" => Ok(true),
@@ -426,6 +461,10 @@ fn flag_layer(flags: &ConfigFlags) -> Layer {
         filters: flags.filters.clone(),
         initial_delay: flags.initial_delay.map(|d| d.as_secs_f64()),
         daemon_grace: flags.daemon_grace.map(|d| d.as_secs_f64()),
+        shared_mount: flags.shared_mount.clone(),
+        pulse_dir: flags.pulse_dir.clone(),
+        mongo_dir: flags.mongo_dir.clone(),
+        pgdata_dir: flags.pgdata_dir.clone(),
     }
 }
 
@@ -573,10 +612,11 @@ mod tests {
             .filter(|l| l.contains(" = ") && !l.starts_with(' '))
             .map(|l| format!("{l}\n"))
             .collect();
-        assert_eq!(settings.lines().count(), 16, "{settings}");
+        assert_eq!(settings.lines().count(), 20, "{settings}");
         let (_d, path) = file(&settings);
         let c = Config::load_with(&flags_with(&path), env(&[])).unwrap();
-        let (_d2, empty) = file("install_dir = \"/home/eva/eva-master\"\n");
+        // The example's values are the defaults, but for the two settings without one.
+        let (_d2, empty) = file("install_dir = \"/home/eva/eva-master\"\nshared_mount = \"/mnt/sdb2\"\n");
         let d = Config::load_with(&flags_with(&empty), env(&[])).unwrap();
         let strip = |t: String| t.lines().map(|l| l.split("  #").next().unwrap().to_owned()).collect::<Vec<_>>()[2..].join("\n");
         assert_eq!(strip(c.to_toml()), strip(d.to_toml()));

@@ -17,8 +17,6 @@ use crate::process::ProcessError;
 pub enum ExitKind {
     /// 1: the operation was attempted and failed (a unit, a script, the lock).
     Failed,
-    /// 3: the command exists but is not implemented yet.
-    Unimplemented,
     /// 5: a required program, script or file is missing.
     NotInstalled,
     /// 6: not configured, or the configuration is invalid.
@@ -29,7 +27,6 @@ impl ExitKind {
     pub fn code(self) -> u8 {
         match self {
             ExitKind::Failed => 1,
-            ExitKind::Unimplemented => 3,
             ExitKind::NotInstalled => 5,
             ExitKind::NotConfigured => 6,
         }

@@ -15,6 +15,8 @@ mod logging;
 mod monitor;
 mod node;
 mod process;
+mod rest;
+mod setup;
 mod signals;
 mod systemd;
 mod token;

@@ -109,6 +109,21 @@ impl Systemd {
             .map_err(|problem| anyhow::anyhow!("cannot read the output of `{}`: {problem}", cmd.display()))
     }
 
+    /// `systemctl is-enabled` for each unit: its word (`enabled`, `disabled`, `static`, …),
+    /// `not-found` when it prints nothing, `unknown` when it cannot be run.
+    pub fn is_enabled(&self, units: &[String]) -> Vec<String> {
+        units
+            .iter()
+            .map(|u| match Cmd::new(&self.systemctl).arg("is-enabled").arg("--").arg(u).timeout(QUERY_TIMEOUT).output() {
+                Ok(out) => match out.stdout.trim() {
+                    "" => "not-found".to_owned(),
+                    word => word.to_owned(),
+                },
+                Err(_) => "unknown".to_owned(),
+            })
+            .collect()
+    }
+
     /// The unit's last `lines` journal lines (empty when journalctl is missing or fails).
     pub fn journal_tail(&self, unit: &str, lines: usize) -> Vec<String> {
         let Some(journalctl) = &self.journalctl else {

@@ -127,20 +127,6 @@ fn usage_errors_exit_2_and_touch_nothing() {
     }
 }
 
-#[test]
-fn commands_to_come_exit_3_not_implemented() {
-    for name in ["eva-check", "eva-verify"] {
-        let run = Test::new().invoked_as(name).status(3);
-        run.assert_error(name, &[&format!("{name} is not implemented")]);
-        assert_eq!(run.calls(), Vec::<String>::new());
-    }
-    for sub in ["check", "verify"] {
-        let run = Test::new().arg(sub).status(3);
-        run.assert_error(&format!("eva-ha {sub}"), &["not implemented"]);
-        assert_eq!(run.calls(), Vec::<String>::new());
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // eva-ha config.
 
@@ -163,7 +149,7 @@ fn config_prints_valid_toml_with_origins() {
     let table: toml::Table = toml::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{}", run.dump()));
     assert_eq!(table["install_dir"].as_str().unwrap(), run.root.join("eva").to_str().unwrap());
     assert_eq!(table["units"].as_array().unwrap().len(), 3);
-    assert_eq!(table.len(), 16, "every setting is shown\n{}", run.stdout);
+    assert_eq!(table.len(), 19, "every setting is shown\n{}", run.stdout);
     run.assert_stdout_contains(&format!("# file: {}", file.display()));
     assert_eq!(config_line(&run, "install_dir").1, format!("file {}", file.display()));
     assert_eq!(config_line(&run, "script_timeout"), ("1500", "default"));

@@ -4,14 +4,15 @@
 //! cluster's context and call the core (`node`). Failures of the commands the cluster runs
 //! also go to the cluster's alert log.
 
+mod check;
 mod config;
 mod genw;
 mod start;
 mod stop;
+mod verify;
 
 use crate::cli::Command;
 use crate::cluster;
-use crate::error::{ExitKind, classified};
 
 /// Runs `command`; `name` is how it was invoked (`eva-start`).
 pub fn run(name: &str, command: Command) -> anyhow::Result<()> {
@@ -21,9 +22,8 @@ pub fn run(name: &str, command: Command) -> anyhow::Result<()> {
         Command::Stop(args) => stop::run(name, args),
         Command::Config(args) => config::run(args),
         Command::Genw(args) => genw::run(args),
-        Command::Check(_) | Command::Verify(_) => {
-            Err(classified(ExitKind::Unimplemented, format!("{name} is not implemented in this version")))
-        }
+        Command::Verify(args) => verify::run(args),
+        Command::Check(args) => check::run(args),
     };
     // Interrupted, we have no time left, and the cluster reports its own timeout.
     let interrupted = crate::signals::pending().is_some();

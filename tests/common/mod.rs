@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 pub mod engine;
+pub mod https;
 
 use std::ffi::OsString;
 use std::fs;

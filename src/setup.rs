@@ -1,0 +1,542 @@
+//! Is this node set up as the guide prescribes? The checks behind eva-check.
+//!
+//! Most HA incidents come from a node that drifted from the setup the guide has
+//! administrators make by hand: a directory that is no longer a link into the shared disk,
+//! a link owned by root, a unit re-enabled at boot by a package update, a `mongod` uid that
+//! differs between the nodes (the databases cannot be written after a failover). Each check
+//! here gives OK, WARN or FAIL, the path or unit, and the fix. Nothing is changed, except
+//! that whenever the shared disk is mounted this node records its facts there
+//! (`<shared>/pulse/.eva-ha/nodes/<host>.json`), so that each node compares itself with
+//! the others' records.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::process::{find_program, not_found};
+use crate::systemd::Systemd;
+use crate::token::Token;
+
+/// The users the databases run as, per the guide.
+pub const MONGO_USER: &str = "mongod";
+pub const POSTGRES_USER: &str = "postgres";
+/// Where node records live, under `<shared>/pulse`.
+const RECORDS: &str = ".eva-ha/nodes";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// One line of the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub status: Status,
+    /// What was checked: `link`, `unit`, `users`, …
+    pub check: &'static str,
+    /// The path, unit or user concerned.
+    pub subject: String,
+    pub message: String,
+    /// How to put it right (not for OK).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Report {
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    fn add(&mut self, status: Status, check: &'static str, subject: impl Into<String>, message: impl Into<String>, fix: Option<String>) {
+        self.checks.push(Check { status, check, subject: subject.into(), message: message.into(), fix });
+    }
+    fn ok(&mut self, check: &'static str, subject: impl Into<String>, message: impl Into<String>) {
+        self.add(Status::Ok, check, subject, message, None);
+    }
+    fn warn(&mut self, check: &'static str, subject: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) {
+        self.add(Status::Warn, check, subject, message, Some(fix.into()));
+    }
+    fn fail(&mut self, check: &'static str, subject: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) {
+        self.add(Status::Fail, check, subject, message, Some(fix.into()));
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+}
+
+/// A user's and its group's ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ids {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// What a node records on the shared disk about itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRecord {
+    pub host: String,
+    pub users: BTreeMap<String, Ids>,
+    /// sha256 of `<install_dir>/configuration.json`, when there is one.
+    pub config_sha256: Option<String>,
+    pub eva_ha_version: String,
+    /// RFC 3339.
+    pub recorded_at: String,
+}
+
+/// Runs every check.
+pub fn check(cfg: &Config) -> Report {
+    let mut r = Report::default();
+    let host = nix::unistd::gethostname().map(OsString::into_string).ok().and_then(Result::ok).unwrap_or_else(|| "unknown".into());
+    let mount = shared_disk(cfg, &mut r);
+    let users = users(&mut r);
+    links(cfg, mount.as_deref(), &users, &mut r);
+    let config_sha256 = scripts(cfg, &mut r);
+    worker_token(cfg, mount.is_some(), &mut r);
+    units(cfg, &mut r);
+    runtime(cfg, &mut r);
+    if let Some(mount) = &mount {
+        let record = NodeRecord {
+            host,
+            users: users.iter().filter_map(|(name, ids)| ids.map(|i| (name.to_string(), i))).collect(),
+            config_sha256,
+            eva_ha_version: env!("CARGO_PKG_VERSION").to_owned(),
+            recorded_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        };
+        peers(&mount.join("pulse").join(RECORDS), &record, &mut r);
+    }
+    r
+}
+
+/// The shared disk: configured, and mounted here (active) or not (standby). Its path when
+/// mounted.
+fn shared_disk(cfg: &Config, r: &mut Report) -> Option<PathBuf> {
+    let Some(mount) = &cfg.shared_mount else {
+        r.fail("shared disk", "shared_mount", "not configured: the links cannot be checked", "set shared_mount (the shared disk's mount point) in /etc/eva-ha/eva-ha.toml, or --shared-mount DIR");
+        return None;
+    };
+    let shown = mount.display().to_string();
+    match is_mount_point(mount) {
+        Ok(true) => {
+            r.ok("shared disk", &shown, "mounted here: this is the active node");
+            Some(mount.clone())
+        }
+        Ok(false) => {
+            r.warn(
+                "shared disk",
+                &shown,
+                "not mounted here (a standby node?): the link targets, the worker token and the other nodes' records are not checked",
+                "run eva-check again on the active node",
+            );
+            None
+        }
+        Err(e) => {
+            r.fail("shared disk", &shown, format!("cannot read /proc/self/mountinfo: {e}"), "check /proc is mounted");
+            None
+        }
+    }
+}
+
+/// Whether `path` is a mount point, from /proc/self/mountinfo (field 5, octal escapes).
+pub fn is_mount_point(path: &Path) -> std::io::Result<bool> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo")?;
+    let want = normalize(path);
+    Ok(info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .any(|m| Path::new(&unescape_mountinfo(m)) == want))
+}
+
+fn unescape_mountinfo(field: &str) -> String {
+    let mut out = String::new();
+    let mut chars = field.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            let code: String = chars.by_ref().take(3).collect();
+            match u8::from_str_radix(&code, 8) {
+                Ok(b) => out.push(b as char),
+                Err(_) => {
+                    out.push('\\');
+                    out.push_str(&code);
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `path` without `.`/`..`/double slashes, lexically (a link target may not exist).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The database users and their groups; None for one that is missing.
+fn users(r: &mut Report) -> Vec<(&'static str, Option<Ids>)> {
+    [MONGO_USER, POSTGRES_USER]
+        .into_iter()
+        .map(|name| {
+            let user = nix::unistd::User::from_name(name).ok().flatten();
+            let group = nix::unistd::Group::from_name(name).ok().flatten();
+            match (user, group) {
+                (Some(u), Some(g)) => {
+                    r.ok("users", name, format!("user {name} uid {}, group {name} gid {}", u.uid, g.gid));
+                    (name, Some(Ids { uid: u.uid.as_raw(), gid: g.gid.as_raw() }))
+                }
+                (u, g) => {
+                    let missing = match (u.is_none(), g.is_none()) {
+                        (true, true) => "the user and the group are missing",
+                        (true, false) => "the user is missing",
+                        _ => "the group is missing",
+                    };
+                    r.fail("users", name, missing, format!("create {name} with the same uid and gid as on the other node (useradd -u UID, groupadd -g GID)"));
+                    (name, None)
+                }
+            }
+        })
+        .collect()
+}
+
+/// The three links into the shared disk, their targets and the database links' owners.
+fn links(cfg: &Config, mounted: Option<&Path>, users: &[(&'static str, Option<Ids>)], r: &mut Report) {
+    let Some(shared) = &cfg.shared_mount else { return };
+    let owner_of = |name: &str| users.iter().find(|(n, _)| *n == name).and_then(|(_, ids)| *ids);
+    let links = [
+        (&cfg.pulse_dir, shared.join("pulse"), None),
+        (&cfg.mongo_dir, shared.join("pulse/mongo"), Some(MONGO_USER)),
+        (&cfg.pgdata_dir, shared.join("pulse/pg_data"), Some(POSTGRES_USER)),
+    ];
+    for (link, target, owner) in links {
+        let shown = link.display().to_string();
+        let relink = format!("ln -sfn {} {}", target.display(), link.display());
+        let meta = match link.symlink_metadata() {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                r.fail("link", &shown, format!("missing: it must be a link to {}", target.display()), relink);
+                continue;
+            }
+            Err(e) => {
+                r.fail("link", &shown, format!("cannot be read: {e}"), "check the path");
+                continue;
+            }
+        };
+        if !meta.file_type().is_symlink() {
+            let kind = if meta.is_dir() { "a plain directory" } else { "a plain file" };
+            r.fail(
+                "link",
+                &shown,
+                format!("{kind}, not a link into the shared disk: its data would stay on this node"),
+                format!("with EVA stopped, move it to {} (on the active node), then {relink}", target.display()),
+            );
+            continue;
+        }
+        let points_to = match std::fs::read_link(link) {
+            Ok(t) if t.is_absolute() => normalize(&t),
+            Ok(t) => normalize(&link.parent().unwrap_or(Path::new("/")).join(t)),
+            Err(e) => {
+                r.fail("link", &shown, format!("cannot be read: {e}"), relink);
+                continue;
+            }
+        };
+        if points_to != normalize(&target) {
+            let off = if points_to.starts_with(normalize(shared)) { "to the wrong place on the shared disk" } else { "off the shared disk" };
+            r.fail("link", &shown, format!("points {off}: {}, expected {}", points_to.display(), target.display()), relink);
+            continue;
+        }
+        let mut message = format!("-> {}", target.display());
+        if mounted.is_some() {
+            if target.is_dir() {
+                message.push_str(" (present on the shared disk)");
+            } else {
+                r.fail("link", &shown, format!("points to {}, which is missing on the mounted shared disk", target.display()), format!("restore {} on the shared disk", target.display()));
+                continue;
+            }
+        }
+        if let Some(user) = owner {
+            let Some(ids) = owner_of(user) else {
+                r.fail("link", &shown, format!("{message}; its owner cannot be checked: user {user} is missing"), format!("create user {user}, then chown -h {user}:{user} {shown}"));
+                continue;
+            };
+            if (meta.uid(), meta.gid()) != (ids.uid, ids.gid) {
+                r.fail(
+                    "link",
+                    &shown,
+                    format!("{message}, but the link is owned by {}:{}, not {user}:{user} ({}:{})", meta.uid(), meta.gid(), ids.uid, ids.gid),
+                    format!("chown -h {user}:{user} {shown}"),
+                );
+                continue;
+            }
+            message.push_str(&format!(", owned by {user}:{user}"));
+        }
+        r.ok("link", &shown, message);
+    }
+}
+
+/// The master scripts (root runs them: owned by root, not writable by others); the hash of
+/// `<install_dir>/configuration.json` when present.
+fn scripts(cfg: &Config, r: &mut Report) -> Option<String> {
+    let dir = match cfg.install_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            r.fail("scripts", "install_dir", e.to_string(), "set install_dir in /etc/eva-ha/eva-ha.toml");
+            return None;
+        }
+    };
+    for script in [&cfg.start_script, &cfg.stop_script] {
+        let path = dir.join(script);
+        let shown = path.display().to_string();
+        let meta = match path.metadata() {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => {
+                r.fail("scripts", &shown, "not a regular file", "install EVA's master scripts");
+                continue;
+            }
+            Err(e) => {
+                r.fail("scripts", &shown, format!("{e}"), "install EVA's master scripts or correct install_dir / start_script / stop_script");
+                continue;
+            }
+        };
+        let mode = meta.permissions().mode();
+        let mut problems = Vec::new();
+        let mut fixes = Vec::new();
+        if mode & 0o111 == 0 {
+            problems.push("not executable".to_owned());
+            fixes.push(format!("chmod 755 {shown}"));
+        }
+        if meta.uid() != 0 {
+            problems.push(format!("owned by uid {}, not root (root runs it)", meta.uid()));
+            fixes.push(format!("chown root: {shown}"));
+        }
+        if mode & 0o022 != 0 {
+            problems.push(format!("writable by {} (mode {:o}): whoever can write it runs code as root", if mode & 0o002 != 0 { "everyone" } else { "its group" }, mode & 0o7777));
+            fixes.push(format!("chmod go-w {shown}"));
+        }
+        if problems.is_empty() {
+            r.ok("scripts", &shown, format!("executable, owned by root, mode {:o}", mode & 0o7777));
+        } else {
+            r.fail("scripts", &shown, problems.join("; "), fixes.join(" && "));
+        }
+    }
+    let config = dir.join("configuration.json");
+    match std::fs::read(&config) {
+        Ok(bytes) => {
+            let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            r.ok("master config", config.display().to_string(), format!("sha256 {}", &hash[..16]));
+            Some(hash)
+        }
+        Err(e) => {
+            r.warn("master config", config.display().to_string(), format!("{e}: cannot compare it with the other node's"), "the guide keeps EVA's configuration.json in the install directory, identical on both nodes");
+            None
+        }
+    }
+}
+
+fn worker_token(cfg: &Config, mounted: bool, r: &mut Report) {
+    let shown = cfg.worker_config.display().to_string();
+    match Token::read(&cfg.worker_config) {
+        Ok(_) => r.ok("worker token", &shown, "has a workerToken"),
+        Err(_) if !mounted && !cfg.worker_config.exists() => {
+            r.warn("worker token", &shown, "not readable: the shared disk is not mounted here", "run eva-check on the active node")
+        }
+        Err(e) => r.fail("worker token", &shown, format!("{e:#}"), "restore EVA's worker configuration (it must hold a string workerToken)"),
+    }
+}
+
+/// systemctl, the units installed and disabled at boot, docker.socket.
+fn units(cfg: &Config, r: &mut Report) {
+    let systemd = match Systemd::locate(cfg.unit_timeout) {
+        Ok(s) => s,
+        Err(e) => {
+            r.fail("systemd", "systemctl", format!("{e:#}"), "eva-ha needs systemd's systemctl");
+            return;
+        }
+    };
+    r.ok("systemd", "systemctl", "present");
+    let states = match systemd.show(&cfg.units) {
+        Ok(s) => s,
+        Err(e) => {
+            r.fail("unit", cfg.units.join(", "), format!("{e:#}"), "check systemd");
+            return;
+        }
+    };
+    let mut names: Vec<String> = Vec::new();
+    for state in &states {
+        if !state.is_loaded() {
+            r.fail("unit", &state.name, "not installed", format!("install the package that provides {}", state.name));
+        } else {
+            names.push(state.name.clone());
+        }
+    }
+    let docker = states.iter().any(|s| s.is_loaded() && (s.id == "docker.service" || s.name == "docker"));
+    if docker {
+        names.push("docker.socket".into());
+    }
+    for (name, state) in names.iter().zip(systemd.is_enabled(&names)) {
+        let socket = name == "docker.socket";
+        match state.as_str() {
+            "disabled" | "masked" | "masked-runtime" => r.ok("unit", name, format!("{state} at boot")),
+            "" | "not-found" if socket => {}
+            "enabled" | "enabled-runtime" if socket => r.warn(
+                "unit",
+                name,
+                "enabled: socket activation starts docker behind the cluster's back (any docker command, on either node)",
+                "systemctl disable --now docker.socket",
+            ),
+            "enabled" | "enabled-runtime" | "alias" => r.fail(
+                "unit",
+                name,
+                format!("{state} at boot: only the cluster may start it, or both nodes run it after a reboot"),
+                format!("systemctl disable {name}"),
+            ),
+            other => r.warn("unit", name, format!("is-enabled says {other}: it may still be started at boot"), format!("systemctl disable {name}, and check what pulls it in")),
+        }
+    }
+}
+
+fn runtime(cfg: &Config, r: &mut Report) {
+    let program = cfg.runtime.program();
+    match find_program(program) {
+        Some(path) => r.ok("runtime", program, format!("{}", path.display())),
+        None => r.fail("runtime", program, not_found(program), format!("install {program}")),
+    }
+}
+
+/// Records this node on the shared disk, and compares it with the other nodes' records.
+fn peers(dir: &Path, me: &NodeRecord, r: &mut Report) {
+    let subject = dir.display().to_string();
+    if let Err(e) = write_record(dir, me) {
+        r.warn("nodes", &subject, format!("cannot record this node: {e}"), "check the shared disk is writable");
+    }
+    let mut others = 0;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            r.warn("nodes", &subject, format!("cannot read the node records: {e}"), "check the shared disk");
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let other: NodeRecord = match std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+            Ok(o) => o,
+            Err(e) => {
+                r.warn("nodes", path.display().to_string(), format!("unreadable record: {e}"), "delete it; that node rewrites it at its next eva-check");
+                continue;
+            }
+        };
+        if other.host == me.host {
+            continue;
+        }
+        others += 1;
+        compare(me, &other, r);
+    }
+    if others == 0 {
+        r.warn("nodes", &subject, "no other node has recorded itself yet: uids and configuration.json not compared", "run eva-check on the other node while it holds the shared disk");
+    }
+}
+
+fn write_record(dir: &Path, me: &NodeRecord) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.json.tmp", me.host));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(me).map_err(std::io::Error::other)?)?;
+    std::fs::rename(&tmp, dir.join(format!("{}.json", me.host)))
+}
+
+/// The same uids and gids, and the same configuration.json, as `other`.
+pub fn compare(me: &NodeRecord, other: &NodeRecord, r: &mut Report) {
+    let when = format!("(recorded {})", other.recorded_at);
+    for (user, mine) in &me.users {
+        match other.users.get(user) {
+            Some(theirs) if theirs == mine => r.ok("nodes", &other.host, format!("{user} uid {} gid {} on both nodes", mine.uid, mine.gid)),
+            Some(theirs) => r.fail(
+                "nodes",
+                &other.host,
+                format!(
+                    "{user} is uid {} gid {} here but uid {} gid {} on {} {when}: after a failover the database files cannot be written",
+                    mine.uid, mine.gid, theirs.uid, theirs.gid, other.host
+                ),
+                format!("give {user} the same uid and gid on every node (usermod -u, groupmod -g, then chown its files)"),
+            ),
+            None => r.warn("nodes", &other.host, format!("{} recorded no user {user} {when}", other.host), format!("create {user} on {}", other.host)),
+        }
+    }
+    match (&me.config_sha256, &other.config_sha256) {
+        (Some(a), Some(b)) if a == b => r.ok("nodes", &other.host, "configuration.json identical on both nodes"),
+        (Some(_), Some(_)) => r.fail(
+            "nodes",
+            &other.host,
+            format!("configuration.json differs from {}'s {when}", other.host),
+            "update <install dir>/configuration.json identically on both nodes (the guide's update procedure)",
+        ),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(host: &str, mongod_uid: u32, hash: &str) -> NodeRecord {
+        NodeRecord {
+            host: host.into(),
+            users: [("mongod".to_owned(), Ids { uid: mongod_uid, gid: 990 }), ("postgres".to_owned(), Ids { uid: 101, gid: 103 })].into(),
+            config_sha256: Some(hash.into()),
+            eva_ha_version: "0.1.0".into(),
+            recorded_at: "2026-11-25T10:00:00+00:00".into(),
+        }
+    }
+
+    #[test]
+    fn same_ids_and_config_pass() {
+        let mut r = Report::default();
+        compare(&record("a", 990, "h"), &record("b", 990, "h"), &mut r);
+        assert_eq!((r.count(Status::Ok), r.count(Status::Fail)), (3, 0));
+    }
+
+    #[test]
+    fn another_uid_or_config_fails_naming_the_other_node() {
+        let mut r = Report::default();
+        compare(&record("a", 990, "h"), &record("b", 991, "other"), &mut r);
+        let fails: Vec<&Check> = r.checks.iter().filter(|c| c.status == Status::Fail).collect();
+        assert_eq!(fails.len(), 2);
+        assert!(fails.iter().all(|c| c.subject == "b"));
+        assert!(fails[0].message.contains("mongod is uid 990 gid 990 here but uid 991 gid 990 on b"), "{}", fails[0].message);
+        assert!(fails[1].message.contains("configuration.json differs from b's"));
+    }
+
+    #[test]
+    fn paths_normalize_lexically() {
+        assert_eq!(normalize(Path::new("/mnt/shared/./pulse/../pulse//mongo")), Path::new("/mnt/shared/pulse/mongo"));
+        assert_eq!(unescape_mountinfo("/mnt/with\\040space"), "/mnt/with space");
+    }
+
+    #[test]
+    fn root_is_a_mount_point_and_a_plain_directory_is_not() {
+        assert!(is_mount_point(Path::new("/")).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!is_mount_point(dir.path()).unwrap_or(true));
+    }
+}
