@@ -124,7 +124,7 @@ fn two_nodes_laid_out_per_the_guide_pass_and_each_drift_fails_naming_the_culprit
     assert!(table.contains("mounted here: this is the active node"), "{table}");
     assert!(table.contains("/var/lib/mongo") && table.contains("owned by mongod:mongod"), "{table}");
     let table = b.passes();
-    assert!(table.contains(&format!("mongod uid 990 gid 990 on both nodes")), "{table}");
+    assert!(table.contains("mongod uid 990 gid 990 on both nodes"), "{table}");
     assert!(table.contains("configuration.json identical on both nodes"), "{table}");
     a.passes();
 
