@@ -34,8 +34,10 @@ const BACKOFF: &[Duration] = &[
 ];
 /// A subscription that lasted this long works: it ends an outage and resets the backoff.
 const STABLE: Duration = Duration::from_secs(2);
-/// How long one wait for the next event line lasts (signal and verdict checks between).
-const TICK: Duration = Duration::from_millis(50);
+/// The longest wait for the next event line: signals are noticed and a held death reported
+/// at most this late. Idle, the monitor wakes only this often (a few CPU milliseconds an
+/// hour).
+const TICK: Duration = Duration::from_millis(500);
 
 /// What to watch for.
 pub struct Watch {
@@ -298,7 +300,11 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
             first = false;
         }
         loop {
-            match sub.next(TICK)? {
+            let wait = match &w.held {
+                Some(_) => w.verdict_at.saturating_duration_since(Instant::now()).min(TICK),
+                None => TICK,
+            };
+            match sub.next(wait)? {
                 Next::Line(Stream::Stdout, line) => {
                     if let Some(death) = w.on_event(&line) {
                         return Ok(death);

@@ -347,8 +347,9 @@ impl Running {
         &self.command
     }
 
-    /// The next line, or `Idle` after `wait`, or `Ended` once the child exited and its
-    /// output is read (background processes it left holding the pipe are not waited for
+    /// The next line, or `Idle` after `wait` (the caller's polling period: a child that
+    /// exits while something it left running holds its pipes is noticed only then), or
+    /// `Ended` once the child exited and its output is read (background processes it left holding the pipe are not waited for
     /// longer than a short grace).
     pub fn next(&mut self, wait: Duration) -> Result<Next, ProcessError> {
         let until = Instant::now() + wait;
@@ -365,8 +366,11 @@ impl Running {
                     }
                 });
             }
+            // Block for the whole wait: an idle subscription costs no wakeups. The child's
+            // exit shows as both pipes closing (then we poll for its status), or is found
+            // when the wait ends.
             let left = until.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left.min(POLL)) {
+            match self.rx.recv_timeout(left) {
                 Ok((stream, line)) => return Ok(Next::Line(stream, line)),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => thread::sleep(left.min(POLL)),
