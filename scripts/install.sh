@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs eva-ha: the binary as PREFIX/sbin/eva-ha and the command links eva-start,
-# eva-stop, eva-genw, eva-check and eva-verify beside it.
+# Installs eva-ha: the binary as PREFIX/sbin/eva-ha, the command links eva-start,
+# eva-stop, eva-genw, eva-check and eva-verify beside it, and the Pacemaker resource agent
+# /usr/lib/ocf/resource.d/eva-ha/eva-master (a link to the binary).
 #   scripts/install.sh [PREFIX]        PREFIX defaults to /usr/local
 # The binary is $EVA_HA_BINARY, else target/release/eva-ha (built with cargo when missing).
 # $DESTDIR is prepended to every path, for packaging. Existing configuration is never
@@ -31,12 +32,17 @@ for link in "${links[@]}"; do
   ln -sfn eva-ha "$sbin/$link"
 done
 
+# The Pacemaker resource agent, ocf:eva-ha:eva-master.
+ocf=$destdir/usr/lib/ocf/resource.d/eva-ha
+install -d -m 0755 "$ocf"
+ln -sfn "$prefix/sbin/eva-ha" "$ocf/eva-master"
+
 if [ -f "$here/eva-ha.toml.example" ]; then
   install -d -m 0755 "$destdir/etc/eva-ha"
   install -m 0644 "$here/eva-ha.toml.example" "$destdir/etc/eva-ha/eva-ha.toml.sample"
 fi
 
-echo "install: $sbin/eva-ha with links ${links[*]}" >&2
+echo "install: $sbin/eva-ha with links ${links[*]}, and $ocf/eva-master" >&2
 if [ ! -e "$destdir/etc/eva-ha/eva-ha.toml" ]; then
   echo "install: next, set install_dir in /etc/eva-ha/eva-ha.toml (see eva-ha.toml.sample)" >&2
 fi

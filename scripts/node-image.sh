@@ -2,7 +2,8 @@
 # Builds (or reuses) the eva-ha test node image: a Debian bookworm root file system
 # that boots real systemd and is dressed as an NEC EVA master node (stand-in
 # docker/mongod units, a real PostgreSQL 15 run as postgresql-9.5.service, stand-in
-# /opt/eva master scripts, a worker configuration.json, /etc/eva-ha/eva-ha.toml).
+# /opt/eva master scripts, a worker configuration.json, /etc/eva-ha/eva-ha.toml), with
+# Pacemaker, Corosync, crmsh and resource-agents (ocf-tester) installed but disabled.
 # Prints the image tag as the only line on stdout; all progress goes to stderr.
 # The tag is eva-ha-node:<12 hex of the sha256 of this script plus every file under
 # scripts/node/>, so editing the recipe rebuilds and an existing image is reused.
@@ -17,6 +18,10 @@ mirror=${EVA_HA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
 # libnss-myhostname: the container's hostname resolves (no sudo "unable to resolve host").
 packages=systemd,systemd-sysv,dbus,postgresql,postgresql-client,jq,sudo,procps,util-linux,libnss-myhostname
+# Pacemaker/Corosync for the two-node cluster tests (scripts/cluster.sh), plus what the
+# resource agents and ocf-tester use: iproute2 (IPaddr2's `ip`), libxml2-utils
+# (ocf-tester's xmllint). corosync and pacemaker stay disabled at boot.
+packages+=,pacemaker,pacemaker-cli-utils,corosync,crmsh,resource-agents,iproute2,libxml2-utils
 
 say() { printf 'node-image: %s\n' "$*" >&2; }
 die() { say "$@"; exit 1; }
@@ -103,6 +108,7 @@ put 0644 delay /etc/eva-standin/delay
 put 0755 start-master-rhel.sh /opt/eva/start-master-rhel.sh
 put 0755 stop-master.sh /opt/eva/stop-master.sh
 put 0644 eva-ha.toml /etc/eva-ha/eva-ha.toml
+put 0755 docker-cli /usr/bin/docker
 put 0600 configuration.json /opt/pulse/worker/config/configuration.json
 chmod 0755 "$root/opt/eva" "$root/opt/pulse" "$root/opt/pulse/worker"
 chmod 0700 "$root/opt/pulse/worker/config"
@@ -118,6 +124,15 @@ in_root systemctl mask postgresql.service postgresql@15-main.service >/dev/null
 
 # The guide's clustered master: docker, mongod and postgresql-9.5 disabled at boot.
 in_root systemctl disable docker.service mongod.service postgresql-9.5.service >/dev/null 2>&1 || true
+
+# Pacemaker and Corosync installed but off: plain nodes boot without a cluster;
+# scripts/cluster.sh writes corosync.conf and starts them. The packages' sample
+# corosync.conf would only mislead. eva-ha's OCF provider directory, empty: the agent is
+# the link eva-master -> /usr/local/sbin/eva-ha that scripts/node.sh install makes.
+# cluster-glue's logd (pulled in by resource-agents) is not used by Pacemaker 2: off too.
+in_root systemctl disable corosync.service pacemaker.service logd.service >/dev/null 2>&1 || true
+rm -f "$root/etc/corosync/corosync.conf"
+install -d -m 0755 "$root/usr/lib/ocf/resource.d/eva-ha"
 
 # An EVA master has a mongod user too (the guide wants mongod/postgres ids equal on
 # every node); fixed ids so that every node built from this recipe agrees.

@@ -7,18 +7,23 @@
 #                                       wait until systemd is up (running/degraded)
 #   node.sh install NAME BINARY         put BINARY in NAME as /usr/local/sbin/eva-ha,
 #                                       plus the eva-start/-stop/-genw/-check/-verify links
+#                                       and the OCF agent link (see below)
 #   node.sh rm NAME                     remove node NAME
-#   node.sh rm-all                      remove every node (label eva-ha-test=1)
+#   node.sh rm-all                      remove every node and network (label eva-ha-test=1)
 # Progress and diagnostics go to stderr; `image` prints the tag on stdout.
+# `install` runs scripts/install.sh in the node, then makes the OCF resource agent
+# /usr/lib/ocf/resource.d/eva-ha/eva-master -> /usr/local/sbin/eva-ha unless it exists.
+# Two-node Pacemaker clusters of these nodes: scripts/cluster.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 boot_timeout=90
+ocf_dir=/usr/lib/ocf/resource.d/eva-ha
 
 say() { printf 'node: %s\n' "$*" >&2; }
 die() { say "$@"; exit 1; }
 usage() {
-  { echo usage:; sed -n '5,11s/^# //p' "${BASH_SOURCE[0]}"; } >&2
+  { echo usage:; sed -n '5,12s/^# //p' "${BASH_SOURCE[0]}"; } >&2
   exit 2
 }
 
@@ -75,7 +80,10 @@ cmd_install() {
   docker exec -e EVA_HA_BINARY=/var/tmp/eva-ha-install/eva-ha "$name" \
     bash /var/tmp/eva-ha-install/scripts/install.sh /usr/local >&2
   docker exec "$name" rm -rf /var/tmp/eva-ha-install
-  say "installed $binary in $name as /usr/local/sbin/eva-ha"
+  # Pacemaker runs ocf:eva-ha:eva-master as this path; idempotent, and a link that
+  # install.sh made itself is left as it is.
+  docker exec "$name" sh -c "mkdir -p $ocf_dir && { test -e $ocf_dir/eva-master || ln -sfn /usr/local/sbin/eva-ha $ocf_dir/eva-master; }"
+  say "installed $binary in $name as /usr/local/sbin/eva-ha (OCF agent $ocf_dir/eva-master)"
 }
 
 cmd_rm() {
@@ -89,6 +97,12 @@ cmd_rm_all() {
   if [ -n "$ids" ]; then
     # shellcheck disable=SC2086 # one id per word
     docker rm -f $ids >/dev/null
+  fi
+  # The networks of scripts/cluster.sh, now unused.
+  ids=$(docker network ls -q --filter label=eva-ha-test=1)
+  if [ -n "$ids" ]; then
+    # shellcheck disable=SC2086 # one id per word
+    docker network rm $ids >/dev/null
   fi
 }
 

@@ -4,7 +4,10 @@
 #   1. unit tests (token vs jq vectors, configuration, process runner, parsers);
 #   2. integration tests: the built binary against fake systemctl/journalctl/master scripts;
 #   3. end to end: real systemd node containers with the real PostgreSQL (eva-start/stop),
-#      private real Docker engines (eva-genw).
+#      private real Docker engines (eva-genw);
+#   4. the release for RHEL 7 (scripts/test-release.sh: builds dist/ with scripts/release.sh,
+#      checks the glibc 2.17 ceiling, the RPM and the tarball). Run when no cargo test
+#      arguments are given (a run of a subset of the cargo tests skips it).
 # Every prerequisite is required here: a missing one fails the run, it never skips.
 #   scripts/test.sh [cargo test arguments...]
 set -euo pipefail
@@ -28,3 +31,8 @@ say "node image: $(scripts/node-image.sh)"
 export EVA_HA_REQUIRE_ALL=1
 say "cargo test $*"
 cargo test --locked "$@"
+
+if [ $# -eq 0 ]; then
+  say "release: scripts/test-release.sh"
+  scripts/test-release.sh
+fi

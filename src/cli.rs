@@ -44,6 +44,11 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print the effective configuration and where each value comes from.
     Config(ConfigArgs),
+    /// The OCF resource agent for Pacemaker (also invoked as eva-master).
+    Ocf(OcfArgs),
+    /// Write the man pages or the shell completions into a directory (for packaging).
+    #[command(hide = true)]
+    Generate(GenerateArgs),
 }
 
 impl Command {
@@ -56,6 +61,8 @@ impl Command {
             Command::Check(_) => "check",
             Command::Verify(_) => "verify",
             Command::Config(_) => "config",
+            Command::Ocf(_) => "ocf",
+            Command::Generate(_) => "generate",
         }
     }
 
@@ -65,9 +72,11 @@ impl Command {
             Command::Start(a) => &a.common,
             Command::Stop(a) => &a.common,
             Command::Config(a) => &a.common,
+            Command::Ocf(a) => &a.common,
             Command::Genw(a) => &a.common,
             Command::Verify(a) => &a.common,
             Command::Check(a) => &a.common,
+            Command::Generate(a) => &a.common,
         }
     }
 
@@ -81,6 +90,7 @@ impl Command {
             ("eva-genw", "genw"),
             ("eva-check", "check"),
             ("eva-verify", "verify"),
+            ("eva-master", "ocf"),
         ]
         .into_iter()
         .find(|(name, _)| base.ends_with(name))
@@ -105,6 +115,13 @@ pub struct StopArgs {
 
 #[derive(Debug, Args)]
 pub struct GenwArgs {
+    /// Also judge the deaths since this time (nanoseconds since the epoch): a watch that
+    /// takes over from an earlier one (used by the Pacemaker agent).
+    #[arg(long, value_name = "NS", hide = true)]
+    pub since_ns: Option<i64>,
+    /// Write the verdict into this file before exiting (used by the Pacemaker agent).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub death_file: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -150,9 +167,38 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct OcfArgs {
+    /// start, stop, monitor, meta-data or validate-all (others exit 3). Parameters come
+    /// from the OCF_RESKEY_<name> environment variables (see meta-data).
+    #[arg(value_name = "ACTION")]
+    pub action: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
 pub struct ConfigArgs {
     #[command(flatten)]
     pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What to write: `man` (one page per command, section 1) or `completions` (bash, zsh
+    /// and fish, in subdirectories).
+    #[arg(value_name = "WHAT")]
+    pub what: Generated,
+    /// The directory to write into (created when missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generated {
+    Man,
+    Completions,
 }
 
 /// The flags every command accepts.
@@ -304,6 +350,7 @@ mod tests {
         assert_eq!(Command::for_invocation("x86_64-eva-genw"), Some("genw"));
         assert_eq!(Command::for_invocation("./eva-check"), Some("check"));
         assert_eq!(Command::for_invocation("eva-verify"), Some("verify"));
+        assert_eq!(Command::for_invocation("/usr/lib/ocf/resource.d/eva-ha/eva-master"), Some("ocf"));
         assert_eq!(Command::for_invocation("/usr/sbin/eva-ha"), None);
         assert_eq!(Command::for_invocation("eva-start/eva-ha"), None);
     }

@@ -22,8 +22,9 @@ pub enum LogFormat {
 }
 
 /// Sets up the global subscriber. `verbosity` is the number of `-v` minus the number of
-/// `-q`: 0 is info, 1 debug, 2 trace, -1 warnings and errors only, -2 errors only.
-pub fn init(verbosity: i8, format: LogFormat) {
+/// `-q`: 0 is info, 1 debug, 2 trace, -1 warnings and errors only, -2 errors only. Lines go
+/// to stdout, or to stderr when `to_stderr`.
+pub fn init(verbosity: i8, format: LogFormat, to_stderr: bool) {
     let level = match verbosity {
         i8::MIN..=-2 => LevelFilter::ERROR,
         -1 => LevelFilter::WARN,
@@ -31,9 +32,12 @@ pub fn init(verbosity: i8, format: LogFormat) {
         1 => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
+    let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || -> Box<dyn std::io::Write> {
+        if to_stderr { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) }
+    });
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stdout)
+        .with_writer(writer)
         .with_ansi(false)
         .with_target(false);
     // A second initialisation (only possible in tests) keeps the first one.

@@ -14,6 +14,7 @@ mod lock;
 mod logging;
 mod monitor;
 mod node;
+mod ocf;
 mod process;
 mod rest;
 mod setup;
@@ -47,12 +48,16 @@ fn main() -> ExitCode {
         None => format!("eva-ha {}", command.name()),
     };
     let log = &command.common().log;
-    logging::init(log.verbosity(), log.log_format);
+    // A resource agent's stdout is its meta-data; Pacemaker logs what it prints on stderr.
+    let ocf = matches!(command, Command::Ocf(_));
+    logging::init(log.verbosity(), log.log_format, ocf);
     match commands::run(&name, command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             tracing::error!("{name}: {e:#}");
-            ExitCode::from(error::exit_status(&e))
+            let code = error::exit_status(&e);
+            // OCF has no 128+N: an interrupted action is a generic failure.
+            ExitCode::from(if ocf && code > 7 { ocf::OCF_ERR_GENERIC } else { code })
         }
     }
 }
@@ -76,6 +81,7 @@ fn parse_as(sub: &str, argv0: &str, argv: Vec<OsString>) -> Result<Command, clap
         "stop" => Command::Stop(args(name, about, argv)?),
         "genw" => Command::Genw(args(name, about, argv)?),
         "check" => Command::Check(args(name, about, argv)?),
+        "ocf" => Command::Ocf(args(name, about, argv)?),
         _ => Command::Verify(args(name, about, argv)?),
     })
 }

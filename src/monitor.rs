@@ -45,6 +45,10 @@ pub struct Watch {
     pub initial_delay: Duration,
     /// `None`: wait for an unreachable engine forever.
     pub daemon_grace: Option<Duration>,
+    /// Judge the deaths since this time (ns) too, not only those from now on: events the
+    /// engine still has are replayed, and every container that finished since is
+    /// inspected. For a watch that takes over from an earlier one.
+    pub since_ns: Option<i64>,
 }
 
 /// How a container ended, as we judged it.
@@ -253,15 +257,16 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
         runtime,
         watch,
         verdict_at: Instant::now() + watch.initial_delay,
-        watermark: now_ns(),
+        watermark: watch.since_ns.unwrap_or_else(now_ns),
         judged: Judged::default(),
         held: None,
     };
     // Since when no subscription has worked (the engine down, or `events` failing at once),
     // and the watermark from which to catch up once one works again. At the start we have
-    // seen nothing, so the same catching up applies when the engine was not there.
+    // seen nothing, so the same catching up applies when the engine was not there, or when
+    // we take over from an earlier watch.
     let mut outage: Option<Instant> = None;
-    let mut catch_up_from: Option<i64> = None;
+    let mut catch_up_from: Option<i64> = watch.since_ns;
     let mut last_problem = String::from("the subscription ended");
     let mut attempt = 0;
     let mut first = true;

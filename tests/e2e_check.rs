@@ -15,7 +15,6 @@ const REPO: &str = env!("CARGO_MANIFEST_DIR");
 /// The guide's setup on a node. On the active node the data moves to the shared disk; on
 /// the standby the local copies are deleted. Both link back and chown the links.
 const LAYOUT_ACTIVE: &str = r#"set -e
-printf '#!/bin/sh\nexit 0\n' > /usr/local/bin/docker && chmod 755 /usr/local/bin/docker  # the client, stand-in
 mkdir -p /var/lib/mongo /var/lib/pgsql/9.5/data
 mv /opt/pulse /mnt/shared/pulse && ln -s /mnt/shared/pulse /opt/pulse
 mv /var/lib/mongo /mnt/shared/pulse/mongo && ln -s /mnt/shared/pulse/mongo /var/lib/mongo
@@ -25,7 +24,6 @@ chown -h postgres:postgres /var/lib/pgsql/9.5/data
 echo '{"masterIp": "10.0.0.100", "port": 3000}' > /opt/eva/configuration.json
 "#;
 const LAYOUT_STANDBY: &str = r#"set -e
-printf '#!/bin/sh\nexit 0\n' > /usr/local/bin/docker && chmod 755 /usr/local/bin/docker  # the client, stand-in
 mkdir -p /var/lib/pgsql/9.5
 rm -rf /opt/pulse /var/lib/mongo /var/lib/pgsql/9.5/data
 ln -s /mnt/shared/pulse /opt/pulse

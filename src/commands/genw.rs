@@ -19,7 +19,24 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
         ignore_exit_codes: cfg.ignore_exit_codes.clone(),
         initial_delay: cfg.initial_delay,
         daemon_grace: cfg.daemon_grace,
+        since_ns: args.since_ns,
     };
-    let death = monitor::watch(&runtime, &watch)?;
-    Err(failed(death.describe()))
+    // The verdict: a death that counts, or the engine lost; also into the death file when
+    // asked (the Pacemaker agent's monitor reads it), unless we were told to stop.
+    let verdict = match monitor::watch(&runtime, &watch) {
+        Ok(death) => failed(death.describe()),
+        Err(e) => e,
+    };
+    if let (Some(file), None) = (&args.death_file, signals::pending())
+        && let Err(e) = write_atomically(file, &format!("{verdict:#}"))
+    {
+        tracing::error!("cannot record the verdict in {}: {e}", file.display());
+    }
+    Err(verdict)
+}
+
+fn write_atomically(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, format!("{text}\n"))?;
+    std::fs::rename(&tmp, file)
 }
