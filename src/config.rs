@@ -387,14 +387,7 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
         install_dir: get("install_dir")?.map(PathBuf::from),
         worker_config: get("worker_config")?.map(PathBuf::from),
         token_format: get("token_format")?
-            .map(|t| match t.trim() {
-                "json" => Ok(TokenFormat::Json),
-                "raw" => Ok(TokenFormat::Raw),
-                _ => Err(not_configured(format!(
-                    "token_format (environment {}): {t:?} is not json or raw",
-                    env_name("token_format")
-                ))),
-            })
+            .map(|t| one_of(&t).map_err(|p| not_configured(format!("token_format (environment {}): {p}", env_name("token_format")))))
             .transpose()?,
         units: get("units")?.map(|t| list(&t).map(str::to_owned).collect()),
         start_script: get("start_script")?.map(PathBuf::from),
@@ -404,18 +397,12 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
         lock_file: get("lock_file")?.map(PathBuf::from),
         lock_timeout: secs("lock_timeout")?,
         runtime: get("runtime")?
-            .map(|t| match t.trim() {
-                "docker" => Ok(Kind::Docker),
-                "podman" => Ok(Kind::Podman),
-                _ => Err(not_configured(format!("runtime (environment {}): {t:?} is not docker or podman", env_name("runtime")))),
-            })
+            .map(|t| one_of(&t).map_err(|p| not_configured(format!("runtime (environment {}): {p}", env_name("runtime")))))
             .transpose()?,
         ignore_exit_codes: get("ignore_exit_codes")?
             .map(|t| {
-                list(&t)
-                    .map(|c| c.parse::<i64>())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| not_configured(format!("ignore_exit_codes (environment {}): {t:?} is not a list of numbers", env_name("ignore_exit_codes"))))
+                exit_codes(&t)
+                    .map_err(|p| not_configured(format!("ignore_exit_codes (environment {}): {p}", env_name("ignore_exit_codes"))))
             })
             .transpose()?,
         filters: get("filters")?.map(|t| list(&t).map(str::to_owned).collect()),
@@ -438,9 +425,23 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
     })
 }
 
-/// A list in an environment variable: comma- or space-separated.
-fn list(text: &str) -> impl Iterator<Item = &str> {
+/// A list in an environment variable or an OCF parameter: comma- or space-separated.
+pub fn list(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| c == ',' || c.is_whitespace()).filter(|u| !u.is_empty())
+}
+
+/// One of an enum's names, as clap spells them (`json`, `podman`); the error lists them.
+pub fn one_of<T: clap::ValueEnum>(text: &str) -> Result<T, String> {
+    T::from_str(text.trim(), false).map_err(|_| {
+        let names: Vec<String> =
+            T::value_variants().iter().filter_map(|v| v.to_possible_value()).map(|p| p.get_name().to_owned()).collect();
+        format!("{text:?} is not {}", names.join(" or "))
+    })
+}
+
+/// A list of exit codes: `0,137 143`.
+pub fn exit_codes(text: &str) -> Result<Vec<i64>, String> {
+    list(text).map(|c| c.parse::<i64>()).collect::<Result<Vec<_>, _>>().map_err(|_| format!("{text:?} is not a list of numbers"))
 }
 
 fn flag_layer(flags: &ConfigFlags) -> Layer {

@@ -19,10 +19,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::ConfigFlags;
-use crate::config::Config;
-use crate::docker::Kind;
+use crate::config::{self, Config};
 use crate::error::not_configured;
-use crate::token::TokenFormat;
 
 /// OCF exit codes.
 pub const OCF_SUCCESS: u8 = 0;
@@ -66,39 +64,25 @@ pub fn flags(env: impl Fn(&str) -> Option<OsString>) -> anyhow::Result<ConfigFla
             Some(v) => v.into_string().map(Some).map_err(|_| not_configured(format!("OCF_RESKEY_{name} is not valid UTF-8"))),
         }
     };
-    let list = |text: &str| -> Vec<String> {
-        text.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-    };
-    let invalid = |name: &str, value: &str, want: &str| not_configured(format!("OCF_RESKEY_{name}={value:?} is not {want}"));
+    let invalid = |name: &str, problem: String| not_configured(format!("OCF_RESKEY_{name}: {problem}"));
+    let list = |text: &str| -> Vec<String> { config::list(text).map(str::to_owned).collect() };
     Ok(ConfigFlags {
         config: get("config")?.map(PathBuf::from),
         install_dir: get("install_dir")?.map(PathBuf::from),
         worker_config: get("worker_config")?.map(PathBuf::from),
-        token_format: get("token_format")?
-            .map(|t| match t.as_str() {
-                "json" => Ok(TokenFormat::Json),
-                "raw" => Ok(TokenFormat::Raw),
-                _ => Err(invalid("token_format", &t, "json or raw")),
-            })
-            .transpose()?,
+        token_format: get("token_format")?.map(|t| config::one_of(&t).map_err(|p| invalid("token_format", p))).transpose()?,
         units: get("units")?.map(|t| list(&t)),
         start_script: get("start_script")?.map(PathBuf::from),
         stop_script: get("stop_script")?.map(PathBuf::from),
-        runtime: get("runtime")?
-            .map(|t| match t.as_str() {
-                "docker" => Ok(Kind::Docker),
-                "podman" => Ok(Kind::Podman),
-                _ => Err(invalid("runtime", &t, "docker or podman")),
-            })
-            .transpose()?,
+        runtime: get("runtime")?.map(|t| config::one_of(&t).map_err(|p| invalid("runtime", p))).transpose()?,
         ignore_exit_codes: get("ignore_exit_codes")?
-            .map(|t| list(&t).iter().map(|c| c.parse::<i64>()).collect::<Result<Vec<_>, _>>().map_err(|_| invalid("ignore_exit_codes", &t, "a list of numbers")))
+            .map(|t| config::exit_codes(&t).map_err(|p| invalid("ignore_exit_codes", p)))
             .transpose()?,
         filters: get("filters")?
             .map(|t| {
                 let filters = list(&t);
-                match filters.iter().find(|f| crate::docker::Filter::parse(f).is_err()) {
-                    Some(bad) => Err(invalid("filters", bad, "label=KEY[=VALUE] or container=NAME")),
+                match filters.iter().find_map(|f| crate::docker::Filter::parse(f).err()) {
+                    Some(problem) => Err(invalid("filters", problem)),
                     None => Ok(filters),
                 }
             })
@@ -298,6 +282,8 @@ pub fn stop_watcher(pid: i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::Kind;
+    use crate::token::TokenFormat;
     use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
