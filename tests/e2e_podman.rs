@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::engine::Monitor;
@@ -26,21 +26,7 @@ fn ready() -> Option<()> {
         return None;
     }
     if !podman(&["image", "exists", IMAGE]).status.success() {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
-        for applet in ["sh", "sleep"] {
-            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
-        }
-        let mut tar = Command::new("tar").arg("-C").arg(dir.path()).args(["-c", "."]).stdout(Stdio::piped()).spawn().unwrap();
-        let out = Command::new("podman")
-            .args(["import", "--change", "CMD [\"/bin/sh\"]", "-", IMAGE])
-            .stdin(tar.stdout.take().unwrap())
-            .output()
-            .unwrap();
-        assert!(tar.wait().unwrap().success());
-        assert!(out.status.success(), "podman import: {}", String::from_utf8_lossy(&out.stderr));
+        common::engine::import_busybox(Command::new("podman"), IMAGE);
     }
     Some(())
 }

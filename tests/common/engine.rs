@@ -103,28 +103,9 @@ impl Engine {
     }
 
     fn import_busybox(&self) {
-        let root = self.path("image-root/bin");
-        fs::create_dir_all(&root).unwrap();
-        fs::copy("/bin/busybox", root.join("busybox")).unwrap();
-        for applet in ["sh", "sleep", "kill", "true", "false"] {
-            std::os::unix::fs::symlink("busybox", root.join(applet)).unwrap();
-        }
-        let mut tar = Command::new("tar")
-            .arg("-C")
-            .arg(self.path("image-root"))
-            .args(["-c", "."])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = Command::new("docker")
-            .arg("--host")
-            .arg(self.host())
-            .args(["import", "--change", "CMD [\"/bin/sh\"]", "-", IMAGE])
-            .stdin(tar.stdout.take().unwrap())
-            .output()
-            .unwrap();
-        assert!(tar.wait().unwrap().success());
-        assert!(out.status.success(), "docker import: {}", String::from_utf8_lossy(&out.stderr));
+        let mut docker = Command::new("docker");
+        docker.arg("--host").arg(self.host());
+        import_busybox(docker, IMAGE);
     }
 
     /// Starts `eva-ha genw` against this engine with `args`.
@@ -154,6 +135,27 @@ impl Drop for Engine {
             .arg(format!("grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l", self.dir.path().display()))
             .status();
     }
+}
+
+/// Imports a busybox image as `tag` with `cli` (a `docker` or `podman` command to which
+/// `import …` is added): a root file system of /bin/busybox and a few applet links, no
+/// registry needed.
+pub fn import_busybox(mut cli: Command, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+    for applet in ["sh", "sleep", "kill", "true", "false"] {
+        std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+    }
+    let mut tar = Command::new("tar").arg("-C").arg(dir.path()).args(["-c", "."]).stdout(Stdio::piped()).spawn().unwrap();
+    let out = cli
+        .args(["import", "--change", "CMD [\"/bin/sh\"]", "-", tag])
+        .stdin(tar.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    assert!(tar.wait().unwrap().success());
+    assert!(out.status.success(), "import {tag}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A running `eva-ha genw`.
