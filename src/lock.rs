@@ -11,7 +11,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -67,8 +66,7 @@ pub fn acquire(path: &Path, wait: Duration, holder: &str) -> anyhow::Result<Lock
             tracing::info!("waiting up to {} for lock {shown}, held by {owner}", Secs(wait));
             said = true;
         }
-        signals::check()?;
-        thread::sleep(Duration::from_millis(50));
+        signals::sleep(Duration::from_millis(50))?;
     }
 }
 

@@ -244,7 +244,7 @@ impl Watcher<'_> {
                     }
                 }
             }
-            sleep(BACKOFF[(*attempt).min(BACKOFF.len() - 1)])?;
+            signals::sleep(BACKOFF[(*attempt).min(BACKOFF.len() - 1)])?;
             *attempt += 1;
         }
     }
@@ -343,19 +343,9 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
         outage.get_or_insert_with(Instant::now);
         catch_up_from.get_or_insert(w.watermark);
         // Not at once: a subscription that fails as soon as it starts must not spin.
-        sleep(BACKOFF[attempt.min(BACKOFF.len() - 1)])?;
+        signals::sleep(BACKOFF[attempt.min(BACKOFF.len() - 1)])?;
         attempt += 1;
     }
-}
-
-/// Sleeps, waking for signals.
-fn sleep(d: Duration) -> anyhow::Result<()> {
-    let until = Instant::now() + d;
-    while Instant::now() < until {
-        signals::check()?;
-        std::thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -53,6 +53,19 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+/// Sleeps for `d`, waking every 20 ms to return early when a signal arrives.
+pub fn sleep(d: std::time::Duration) -> Result<(), Interrupted> {
+    let until = std::time::Instant::now() + d;
+    loop {
+        check()?;
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(20)));
+    }
+}
+
 pub fn signal_name(signal: i32) -> String {
     Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.to_string())
 }

@@ -105,11 +105,10 @@ fn start(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     loop {
         match monitor(cfg, dir) {
             Ok(OCF_SUCCESS) => return Ok(OCF_SUCCESS),
-            Ok(_) | Err(_) if std::time::Instant::now() < until => std::thread::sleep(Duration::from_millis(200)),
+            Ok(_) | Err(_) if std::time::Instant::now() < until => signals::sleep(Duration::from_millis(200))?,
             Ok(code) => return Err(failed(format!("started, but monitor says {code}"))),
             Err(e) => return Err(e.context("started, but monitor fails")),
         }
-        signals::check()?;
     }
 }
 

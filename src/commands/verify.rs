@@ -54,11 +54,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
             }
             Err(failure) if failure.retry && Instant::now() + RETRY_EVERY < deadline => {
                 tracing::info!("not yet, after {}: {:#}", Secs(started.elapsed()), failure.error);
-                let until = Instant::now() + RETRY_EVERY;
-                while Instant::now() < until {
-                    signals::check()?;
-                    std::thread::sleep(Duration::from_millis(50));
-                }
+                signals::sleep(RETRY_EVERY)?;
             }
             Err(failure) => return Err(failure.error),
         }
