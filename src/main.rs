@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod docker;
 mod error;
+mod files;
 mod lock;
 mod logging;
 mod monitor;

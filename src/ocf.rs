@@ -190,9 +190,8 @@ impl StateDir {
 
     pub fn write(&self, state: &State) -> std::io::Result<()> {
         fs::create_dir_all(&self.0)?;
-        let tmp = self.0.join("state.json.tmp");
-        fs::write(&tmp, serde_json::to_vec(state).map_err(std::io::Error::other)?)?;
-        fs::rename(tmp, self.state_file())
+        let json = serde_json::to_vec(state).map_err(std::io::Error::other)?;
+        crate::files::write_atomically(&self.state_file(), &json)
     }
 
     /// The recorded death, if a watcher wrote one.

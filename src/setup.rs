@@ -460,9 +460,8 @@ fn peers(dir: &Path, me: &NodeRecord, r: &mut Report) {
 
 fn write_record(dir: &Path, me: &NodeRecord) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.json.tmp", me.host));
-    std::fs::write(&tmp, serde_json::to_vec_pretty(me).map_err(std::io::Error::other)?)?;
-    std::fs::rename(&tmp, dir.join(format!("{}.json", me.host)))
+    let json = serde_json::to_vec_pretty(me).map_err(std::io::Error::other)?;
+    crate::files::write_atomically(&dir.join(format!("{}.json", me.host)), &json)
 }
 
 /// The same uids and gids, and the same configuration.json, as `other`.

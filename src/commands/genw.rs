@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::docker::Runtime;
 use crate::error::failed;
 use crate::monitor::{self, Watch};
-use crate::signals;
+use crate::{files, signals};
 
 pub fn run(args: GenwArgs) -> anyhow::Result<()> {
     let cfg = Config::load(&args.common.config)?;
@@ -28,15 +28,9 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
         Err(e) => e,
     };
     if let (Some(file), None) = (&args.death_file, signals::pending())
-        && let Err(e) = write_atomically(file, &format!("{verdict:#}"))
+        && let Err(e) = files::write_atomically(file, format!("{verdict:#}\n").as_bytes())
     {
         tracing::error!("cannot record the verdict in {}: {e}", file.display());
     }
     Err(verdict)
-}
-
-fn write_atomically(file: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let tmp = file.with_extension("tmp");
-    std::fs::write(&tmp, format!("{text}\n"))?;
-    std::fs::rename(&tmp, file)
 }
