@@ -37,12 +37,7 @@ pub fn alert(message: &str) {
     while !message.is_char_boundary(end) {
         end -= 1;
     }
-    let cmd = Cmd::new(clplogcmd)
-        .arg("-m")
-        .arg(&message[..end])
-        .arg("-l")
-        .arg("ERR")
-        .timeout(Duration::from_secs(10));
+    let cmd = Cmd::new(clplogcmd).arg("-m").arg(&message[..end]).arg("-l").arg("ERR").timeout(Duration::from_secs(10));
     if let Err(e) = cmd.checked_output() {
         tracing::warn!("could not send the failure to the cluster alert log: {e}");
     }

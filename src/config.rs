@@ -171,7 +171,8 @@ impl Config {
         let lock_timeout = pick!(lock_timeout, "lock-timeout");
         let rollback = pick!(rollback, "no-rollback").unwrap_or(true);
         let runtime = pick!(runtime, "runtime").unwrap_or_default();
-        let ignore_exit_codes = pick!(ignore_exit_codes, "ignore-exit-codes").unwrap_or_else(|| DEFAULT_IGNORE_EXIT_CODES.to_vec());
+        let ignore_exit_codes =
+            pick!(ignore_exit_codes, "ignore-exit-codes").unwrap_or_else(|| DEFAULT_IGNORE_EXIT_CODES.to_vec());
         let filters = pick!(filters, "filter").unwrap_or_default();
         let initial_delay = pick!(initial_delay, "initial-delay");
         let daemon_grace = pick!(daemon_grace, "daemon-grace");
@@ -187,11 +188,7 @@ impl Config {
         };
         let secs = |key: &str, value: Option<f64>, default: Duration| secs_from(false, key, value, default);
         let absolute = |key: &str, path: &Path| {
-            if path.is_absolute() {
-                Ok(())
-            } else {
-                Err(invalid(key, format!("{} is not an absolute path", path.display())))
-            }
+            if path.is_absolute() { Ok(()) } else { Err(invalid(key, format!("{} is not an absolute path", path.display()))) }
         };
         if let Some(dir) = &install_dir {
             absolute("install_dir", dir)?;
@@ -210,11 +207,8 @@ impl Config {
             }
         }
         validate_units(&units).map_err(|p| invalid("units", p))?;
-        let filters = filters
-            .iter()
-            .map(|f| Filter::parse(f))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|p| invalid("filters", p))?;
+        let filters =
+            filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>().map_err(|p| invalid("filters", p))?;
         let daemon_grace = secs_from(true, "daemon_grace", daemon_grace, DEFAULT_DAEMON_GRACE)?;
 
         Ok(Config {
@@ -273,10 +267,7 @@ impl Config {
             ("install_dir", self.install_dir.as_deref().map(path)),
             ("worker_config", Some(path(&self.worker_config))),
             ("token_format", Some(toml::Value::String(self.token_format.to_string()))),
-            (
-                "units",
-                Some(toml::Value::Array(self.units.iter().cloned().map(toml::Value::String).collect())),
-            ),
+            ("units", Some(toml::Value::Array(self.units.iter().cloned().map(toml::Value::String).collect()))),
             ("start_script", Some(path(&self.start_script))),
             ("stop_script", Some(path(&self.stop_script))),
             ("script_timeout", Some(secs(self.script_timeout))),
@@ -289,10 +280,7 @@ impl Config {
                 "ignore_exit_codes",
                 Some(toml::Value::Array(self.ignore_exit_codes.iter().map(|&c| toml::Value::Integer(c)).collect())),
             ),
-            (
-                "filters",
-                Some(toml::Value::Array(self.filters.iter().map(|f| toml::Value::String(f.to_string())).collect())),
-            ),
+            ("filters", Some(toml::Value::Array(self.filters.iter().map(|f| toml::Value::String(f.to_string())).collect()))),
             ("initial_delay", Some(secs(self.initial_delay))),
             ("daemon_grace", Some(secs(self.daemon_grace.unwrap_or(Duration::ZERO)))),
             ("shared_mount", self.shared_mount.as_deref().map(path)),
@@ -371,23 +359,22 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
         match env(&name) {
             None => Ok(None),
             Some(v) if v.is_empty() => Ok(None),
-            Some(v) => v
-                .into_string()
-                .map(Some)
-                .map_err(|_| not_configured(format!("{key} (environment {name}): not valid UTF-8"))),
+            Some(v) => {
+                v.into_string().map(Some).map_err(|_| not_configured(format!("{key} (environment {name}): not valid UTF-8")))
+            }
         }
     };
     let parse = |key: &str, text: String, want: &str| -> anyhow::Result<f64> {
-        text.trim()
-            .parse()
-            .map_err(|_| not_configured(format!("{key} (environment {}): {text:?} is not {want}", env_name(key))))
+        text.trim().parse().map_err(|_| not_configured(format!("{key} (environment {}): {text:?} is not {want}", env_name(key))))
     };
     let secs = |key: &str| get(key)?.map(|t| parse(key, t, "a number of seconds")).transpose();
     Ok(Layer {
         install_dir: get("install_dir")?.map(PathBuf::from),
         worker_config: get("worker_config")?.map(PathBuf::from),
         token_format: get("token_format")?
-            .map(|t| one_of(&t).map_err(|p| not_configured(format!("token_format (environment {}): {p}", env_name("token_format")))))
+            .map(|t| {
+                one_of(&t).map_err(|p| not_configured(format!("token_format (environment {}): {p}", env_name("token_format"))))
+            })
             .transpose()?,
         units: get("units")?.map(|t| list(&t).map(str::to_owned).collect()),
         start_script: get("start_script")?.map(PathBuf::from),
@@ -401,8 +388,9 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
             .transpose()?,
         ignore_exit_codes: get("ignore_exit_codes")?
             .map(|t| {
-                exit_codes(&t)
-                    .map_err(|p| not_configured(format!("ignore_exit_codes (environment {}): {p}", env_name("ignore_exit_codes"))))
+                exit_codes(&t).map_err(|p| {
+                    not_configured(format!("ignore_exit_codes (environment {}): {p}", env_name("ignore_exit_codes")))
+                })
             })
             .transpose()?,
         filters: get("filters")?.map(|t| list(&t).map(str::to_owned).collect()),
@@ -416,10 +404,7 @@ fn env_layer(env: &impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Layer> {
             .map(|t| match t.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" | "on" => Ok(true),
                 "0" | "false" | "no" | "off" => Ok(false),
-                _ => Err(not_configured(format!(
-                    "rollback (environment {}): {t:?} is not true or false",
-                    env_name("rollback")
-                ))),
+                _ => Err(not_configured(format!("rollback (environment {}): {t:?} is not true or false", env_name("rollback")))),
             })
             .transpose()?,
     })

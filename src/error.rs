@@ -93,9 +93,7 @@ mod tests {
 
     #[test]
     fn classified_cause_decides_even_under_context() {
-        let e = Err::<(), _>(not_configured("install_dir is not configured"))
-            .context("eva-start")
-            .unwrap_err();
+        let e = Err::<(), _>(not_configured("install_dir is not configured")).context("eva-start").unwrap_err();
         assert_eq!(exit_status(&e), 6);
         assert_eq!(format!("{e:#}"), "eva-start: install_dir is not configured");
     }
@@ -108,10 +106,7 @@ mod tests {
 
     #[test]
     fn interrupted_is_128_plus_signal() {
-        let e = anyhow::Error::new(ProcessError::Interrupted {
-            command: "x".into(),
-            signal: 15,
-        });
+        let e = anyhow::Error::new(ProcessError::Interrupted { command: "x".into(), signal: 15 });
         assert_eq!(exit_status(&e), 143);
     }
 

@@ -35,21 +35,11 @@ pub fn init(verbosity: i8, format: LogFormat, to_stderr: bool) {
     let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || -> Box<dyn std::io::Write> {
         if to_stderr { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) }
     });
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_max_level(level).with_writer(writer).with_ansi(false).with_target(false);
     // A second initialisation (only possible in tests) keeps the first one.
     let _ = match format {
-        LogFormat::Human => builder
-            .with_timer(ChronoLocal::new("%Y-%m-%d %H:%M:%S%.3f".to_owned()))
-            .try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_timer(ChronoLocal::rfc_3339())
-            .try_init(),
+        LogFormat::Human => builder.with_timer(ChronoLocal::new("%Y-%m-%d %H:%M:%S%.3f".to_owned())).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_timer(ChronoLocal::rfc_3339()).try_init(),
     };
 }
 
@@ -60,11 +50,7 @@ pub struct Secs(pub Duration);
 impl fmt::Display for Secs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.0.as_secs_f64();
-        if secs.fract() == 0.0 && secs >= 1.0 {
-            write!(f, "{secs:.0}s")
-        } else {
-            write!(f, "{secs:.2}s")
-        }
+        if secs.fract() == 0.0 && secs >= 1.0 { write!(f, "{secs:.0}s") } else { write!(f, "{secs:.2}s") }
     }
 }
 

@@ -217,7 +217,10 @@ impl Watcher<'_> {
             found += 1;
             verdict = verdict.or(self.consider(from_state(s, finished)));
         }
-        tracing::info!("caught up: {found} container(s) finished while the subscription was down, of {} finished in all", states.len());
+        tracing::info!(
+            "caught up: {found} container(s) finished while the subscription was down, of {} finished in all",
+            states.len()
+        );
         Ok(verdict)
     }
 
@@ -280,11 +283,7 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
         if let (Some(at), Some(grace)) = (outage, watch.daemon_grace)
             && at.elapsed() >= grace
         {
-            return Err(failed(format!(
-                "no working {} event subscription for {}: {last_problem}",
-                runtime.kind,
-                Secs(grace)
-            )));
+            return Err(failed(format!("no working {} event subscription for {}: {last_problem}", runtime.kind, Secs(grace))));
         }
         let mut sub = runtime.subscribe(w.watermark)?;
         let connected = Instant::now();
@@ -321,10 +320,7 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
                 }
                 Next::Idle => {}
                 Next::Ended(status) => {
-                    tracing::warn!(
-                        "the event subscription ended ({}); reconnecting",
-                        crate::process::describe_status(status)
-                    );
+                    tracing::warn!("the event subscription ended ({}); reconnecting", crate::process::describe_status(status));
                     break;
                 }
             }
@@ -353,7 +349,13 @@ mod tests {
     use super::*;
 
     fn ev(code: Option<i64>) -> DeathEvent {
-        DeathEvent { id: "0123456789abcdef".into(), name: "crowd".into(), image: "eva/crowd".into(), exit_code: code, time_ns: 10_000_000_000 }
+        DeathEvent {
+            id: "0123456789abcdef".into(),
+            name: "crowd".into(),
+            image: "eva/crowd".into(),
+            exit_code: code,
+            time_ns: 10_000_000_000,
+        }
     }
 
     fn state(running: bool, code: i64, finished_ns: Option<i64>, label: bool) -> ContainerState {

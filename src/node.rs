@@ -129,9 +129,7 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
         .install_dir()
         .and_then(existing_dir)
         .and_then(|dir| script_path(&dir, &cfg.stop_script, "stop script").map(|s| (dir, s)));
-    match script.and_then(|(dir, script)| {
-        run_script(&Cmd::new(&script).current_dir(&dir).timeout(cfg.script_timeout), &script)
-    }) {
+    match script.and_then(|(dir, script)| run_script(&Cmd::new(&script).current_dir(&dir).timeout(cfg.script_timeout), &script)) {
         Ok(()) => {}
         Err(e) => {
             if signals::pending().is_some() {

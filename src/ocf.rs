@@ -33,26 +33,76 @@ pub const STATE_ROOT: &str = "/run/eva-ha/ocf";
 
 /// The parameters, in meta-data order: name, type, default, short and long description.
 pub const PARAMETERS: &[(&str, &str, &str, &str, &str)] = &[
-    ("config", "string", crate::config::DEFAULT_FILE, "eva-ha configuration file",
-     "The eva-ha TOML configuration file (as for eva-start). The other parameters override its keys."),
-    ("install_dir", "string", "", "EVA install directory",
-     "EVA's install directory, where start-master-rhel.sh and stop-master.sh are. Required here or in the file."),
-    ("worker_config", "string", crate::config::DEFAULT_WORKER_CONFIG, "worker configuration",
-     "EVA's worker configuration.json, which holds workerToken."),
-    ("token_format", "string", "json", "token format: json or raw",
-     "How the worker token is passed to the start script: json (what `jq .workerToken` prints, quotes included) or raw."),
-    ("units", "string", "docker mongod.service postgresql-9.5.service", "systemd units",
-     "The systemd units the master needs, space- or comma-separated; started and stopped together."),
-    ("start_script", "string", crate::config::DEFAULT_START_SCRIPT, "master start script",
-     "The master's start script, relative to install_dir."),
-    ("stop_script", "string", crate::config::DEFAULT_STOP_SCRIPT, "master stop script",
-     "The master's stop script, relative to install_dir."),
-    ("runtime", "string", "docker", "container runtime: docker or podman",
-     "The container runtime whose container deaths the monitor watches."),
-    ("ignore_exit_codes", "string", "0,137", "ignored container exit codes",
-     "Exit codes of a dying container that are not failures, comma-separated. An OOM kill always is one."),
-    ("filters", "string", "", "containers watched",
-     "Watch only the containers matching all of these filters (label=KEY[=VALUE], container=NAME), space-separated; empty watches all."),
+    (
+        "config",
+        "string",
+        crate::config::DEFAULT_FILE,
+        "eva-ha configuration file",
+        "The eva-ha TOML configuration file (as for eva-start). The other parameters override its keys.",
+    ),
+    (
+        "install_dir",
+        "string",
+        "",
+        "EVA install directory",
+        "EVA's install directory, where start-master-rhel.sh and stop-master.sh are. Required here or in the file.",
+    ),
+    (
+        "worker_config",
+        "string",
+        crate::config::DEFAULT_WORKER_CONFIG,
+        "worker configuration",
+        "EVA's worker configuration.json, which holds workerToken.",
+    ),
+    (
+        "token_format",
+        "string",
+        "json",
+        "token format: json or raw",
+        "How the worker token is passed to the start script: json (what `jq .workerToken` prints, quotes included) or raw.",
+    ),
+    (
+        "units",
+        "string",
+        "docker mongod.service postgresql-9.5.service",
+        "systemd units",
+        "The systemd units the master needs, space- or comma-separated; started and stopped together.",
+    ),
+    (
+        "start_script",
+        "string",
+        crate::config::DEFAULT_START_SCRIPT,
+        "master start script",
+        "The master's start script, relative to install_dir.",
+    ),
+    (
+        "stop_script",
+        "string",
+        crate::config::DEFAULT_STOP_SCRIPT,
+        "master stop script",
+        "The master's stop script, relative to install_dir.",
+    ),
+    (
+        "runtime",
+        "string",
+        "docker",
+        "container runtime: docker or podman",
+        "The container runtime whose container deaths the monitor watches.",
+    ),
+    (
+        "ignore_exit_codes",
+        "string",
+        "0,137",
+        "ignored container exit codes",
+        "Exit codes of a dying container that are not failures, comma-separated. An OOM kill always is one.",
+    ),
+    (
+        "filters",
+        "string",
+        "",
+        "containers watched",
+        "Watch only the containers matching all of these filters (label=KEY[=VALUE], container=NAME), space-separated; empty watches all.",
+    ),
 ];
 
 /// The OCF parameters as configuration flags (they override the file and the environment).
@@ -110,7 +160,9 @@ pub fn meta_data() -> String {
     let mut xml = String::from(concat!(
         "<?xml version=\"1.0\"?>\n",
         "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">\n",
-        "<resource-agent name=\"eva-master\" version=\"", env!("CARGO_PKG_VERSION"), "\">\n",
+        "<resource-agent name=\"eva-master\" version=\"",
+        env!("CARGO_PKG_VERSION"),
+        "\">\n",
         "<version>1.1</version>\n",
         "<longdesc lang=\"en\">\n",
         "The master node of NEC's EVA video-analytics platform: starts the systemd units it needs\n",
@@ -313,7 +365,12 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_not_configured_naming_them() {
-        for (name, value) in [("OCF_RESKEY_token_format", "yaml"), ("OCF_RESKEY_ignore_exit_codes", "zero"), ("OCF_RESKEY_runtime", "rkt"), ("OCF_RESKEY_filters", "name=x")] {
+        for (name, value) in [
+            ("OCF_RESKEY_token_format", "yaml"),
+            ("OCF_RESKEY_ignore_exit_codes", "zero"),
+            ("OCF_RESKEY_runtime", "rkt"),
+            ("OCF_RESKEY_filters", "name=x"),
+        ] {
             let e = flags(env(&[(name, value)])).unwrap_err();
             assert_eq!(crate::error::exit_status(&e), 6);
             assert!(e.to_string().contains(name), "{e}");
@@ -322,13 +379,15 @@ mod tests {
 
     #[test]
     fn timeouts_fit_inside_pacemakers() {
-        let mut cfg = Config::load_with(&ConfigFlags { config: Some("/dev/null".into()), ..Default::default() }, |_| None).unwrap();
+        let mut cfg =
+            Config::load_with(&ConfigFlags { config: Some("/dev/null".into()), ..Default::default() }, |_| None).unwrap();
         fit_timeouts(&mut cfg, Some(120_000));
         // 120 s, 12 s margin: units 36 s, script 72 s; nothing above 108 s in all.
         assert_eq!(cfg.unit_timeout, Duration::from_secs(36));
         assert_eq!(cfg.script_timeout, Duration::from_secs(72));
         assert!(cfg.unit_timeout + cfg.script_timeout <= Duration::from_secs(108));
-        let mut cfg2 = Config::load_with(&ConfigFlags { config: Some("/dev/null".into()), ..Default::default() }, |_| None).unwrap();
+        let mut cfg2 =
+            Config::load_with(&ConfigFlags { config: Some("/dev/null".into()), ..Default::default() }, |_| None).unwrap();
         fit_timeouts(&mut cfg2, Some(3_600_000));
         assert_eq!((cfg2.unit_timeout, cfg2.script_timeout), (Duration::from_secs(240), Duration::from_secs(1500)));
         fit_timeouts(&mut cfg2, None);

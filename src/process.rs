@@ -28,8 +28,7 @@ use crate::signals;
 
 /// The directories searched after `PATH`, so that a cluster manager that starts us with an
 /// empty or minimal `PATH` still finds `systemctl`.
-pub const FALLBACK_DIRS: &[&str] =
-    &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+pub const FALLBACK_DIRS: &[&str] = &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 /// The `PATH` children get when ours is unset or empty.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -92,16 +91,12 @@ impl fmt::Display for ProcessError {
             ProcessError::Wait { command, source } => {
                 write!(f, "waiting for `{command}` failed: {source}")
             }
-            ProcessError::TimedOut { command, after } => write!(
-                f,
-                "`{command}` timed out after {}; its process group was killed",
-                crate::logging::Secs(*after)
-            ),
-            ProcessError::Interrupted { command, signal } => write!(
-                f,
-                "`{command}` was stopped: we received {}",
-                signals::signal_name(*signal)
-            ),
+            ProcessError::TimedOut { command, after } => {
+                write!(f, "`{command}` timed out after {}; its process group was killed", crate::logging::Secs(*after))
+            }
+            ProcessError::Interrupted { command, signal } => {
+                write!(f, "`{command}` was stopped: we received {}", signals::signal_name(*signal))
+            }
             ProcessError::Failed { command, status, detail } => {
                 write!(f, "`{command}` failed with {status}")?;
                 if !detail.is_empty() {
@@ -133,14 +128,7 @@ pub struct Output {
 impl Cmd {
     pub fn new(program: impl AsRef<OsStr>) -> Cmd {
         let program = program.as_ref().to_owned();
-        Cmd {
-            program,
-            args: Vec::new(),
-            shown: Vec::new(),
-            cwd: None,
-            timeout: Duration::from_secs(60),
-            secrets: Vec::new(),
-        }
+        Cmd { program, args: Vec::new(), shown: Vec::new(), cwd: None, timeout: Duration::from_secs(60), secrets: Vec::new() }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
@@ -228,21 +216,13 @@ impl Cmd {
     /// Like [`Cmd::output`], but a non-zero exit is a [`ProcessError::Failed`].
     pub fn checked_output(&self) -> Result<Output, ProcessError> {
         let out = self.output()?;
-        if out.status.success() {
-            Ok(out)
-        } else {
-            Err(self.failure(out.status, &out.stderr))
-        }
+        if out.status.success() { Ok(out) } else { Err(self.failure(out.status, &out.stderr)) }
     }
 
     /// The error for an unsuccessful exit, with the last line of `stderr` as detail.
     pub fn failure(&self, status: ExitStatus, stderr: &str) -> ProcessError {
         let detail = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-        ProcessError::Failed {
-            command: self.display(),
-            status: describe_status(status),
-            detail: self.mask(detail.trim()),
-        }
+        ProcessError::Failed { command: self.display(), status: describe_status(status), detail: self.mask(detail.trim()) }
     }
 
     fn resolve(&self) -> Result<PathBuf, ProcessError> {
@@ -260,11 +240,7 @@ impl Cmd {
         let command = self.display();
         let program = self.resolve()?;
         let mut cmd = Command::new(&program);
-        cmd.args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+        cmd.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
         if let Some(dir) = &self.cwd {
             cmd.current_dir(dir);
         }
@@ -375,10 +351,7 @@ impl Running {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => thread::sleep(left.min(POLL)),
             }
-            let status = self
-                .child
-                .try_wait()
-                .map_err(|source| ProcessError::Wait { command: self.command.clone(), source })?;
+            let status = self.child.try_wait().map_err(|source| ProcessError::Wait { command: self.command.clone(), source })?;
             if let Some(status) = status {
                 self.exited = Some((status, Instant::now() + DRAIN_GRACE));
             } else if Instant::now() >= until {
@@ -505,11 +478,7 @@ pub fn is_executable(path: &Path) -> bool {
 /// Quotes `word` for a POSIX shell when it holds anything but plain characters.
 fn shell_quote(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@%+*".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    if !word.is_empty() && word.chars().all(plain) { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
 }
 
 #[cfg(test)]
@@ -518,9 +487,7 @@ mod tests {
 
     #[test]
     fn display_masks_secret_args_and_quotes() {
-        let cmd = Cmd::new("./start.sh")
-            .arg("a b")
-            .secret_arg("--token=\"s3cr3t\"", "--token=***", "s3cr3t");
+        let cmd = Cmd::new("./start.sh").arg("a b").secret_arg("--token=\"s3cr3t\"", "--token=***", "s3cr3t");
         assert_eq!(cmd.display(), "./start.sh 'a b' --token=***");
     }
 
@@ -559,12 +526,7 @@ mod tests {
     #[test]
     fn timeout_kills_the_group() {
         let started = Instant::now();
-        let err = Cmd::new("sh")
-            .arg("-c")
-            .arg("sleep 30 & sleep 30")
-            .timeout(Duration::from_millis(200))
-            .output()
-            .unwrap_err();
+        let err = Cmd::new("sh").arg("-c").arg("sleep 30 & sleep 30").timeout(Duration::from_millis(200)).output().unwrap_err();
         assert!(matches!(err, ProcessError::TimedOut { .. }), "{err}");
         assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     }

@@ -39,8 +39,7 @@ impl Password {
 
     /// Reads a password file; one trailing newline (LF or CRLF) is not part of it.
     pub fn from_file(path: &Path) -> anyhow::Result<Password> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| not_configured(format!("password file {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| not_configured(format!("password file {}: {e}", path.display())))?;
         let text = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
         if text.is_empty() {
             return Err(not_configured(format!("password file {} is empty", path.display())));
@@ -88,11 +87,8 @@ fn agent(target: &Target) -> anyhow::Result<ureq::Agent> {
             .map_or(RootCerts::WebPki, |certs| RootCerts::Specific(certs.into())),
     };
     let tls = TlsConfig::builder().root_certs(roots).disable_verification(target.insecure).build();
-    let config = ureq::Agent::config_builder()
-        .tls_config(tls)
-        .http_status_as_error(false)
-        .timeout_global(Some(target.timeout))
-        .build();
+    let config =
+        ureq::Agent::config_builder().tls_config(tls).http_status_as_error(false).timeout_global(Some(target.timeout)).build();
     Ok(config.new_agent())
 }
 

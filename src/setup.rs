@@ -56,7 +56,14 @@ pub struct Report {
 }
 
 impl Report {
-    fn add(&mut self, status: Status, check: &'static str, subject: impl Into<String>, message: impl Into<String>, fix: Option<String>) {
+    fn add(
+        &mut self,
+        status: Status,
+        check: &'static str,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+        fix: Option<String>,
+    ) {
         self.checks.push(Check { status, check, subject: subject.into(), message: message.into(), fix });
     }
     fn ok(&mut self, check: &'static str, subject: impl Into<String>, message: impl Into<String>) {
@@ -96,7 +103,8 @@ pub struct NodeRecord {
 /// Runs every check.
 pub fn check(cfg: &Config) -> Report {
     let mut r = Report::default();
-    let host = nix::unistd::gethostname().map(OsString::into_string).ok().and_then(Result::ok).unwrap_or_else(|| "unknown".into());
+    let host =
+        nix::unistd::gethostname().map(OsString::into_string).ok().and_then(Result::ok).unwrap_or_else(|| "unknown".into());
     let mount = shared_disk(cfg, &mut r);
     let users = users(&mut r);
     links(cfg, mount.as_deref(), &users, &mut r);
@@ -121,7 +129,12 @@ pub fn check(cfg: &Config) -> Report {
 /// mounted.
 fn shared_disk(cfg: &Config, r: &mut Report) -> Option<PathBuf> {
     let Some(mount) = &cfg.shared_mount else {
-        r.fail("shared disk", "shared_mount", "not configured: the links cannot be checked", "set shared_mount (the shared disk's mount point) in /etc/eva-ha/eva-ha.toml, or --shared-mount DIR");
+        r.fail(
+            "shared disk",
+            "shared_mount",
+            "not configured: the links cannot be checked",
+            "set shared_mount (the shared disk's mount point) in /etc/eva-ha/eva-ha.toml, or --shared-mount DIR",
+        );
         return None;
     };
     let shown = mount.display().to_string();
@@ -150,10 +163,7 @@ fn shared_disk(cfg: &Config, r: &mut Report) -> Option<PathBuf> {
 pub fn is_mount_point(path: &Path) -> std::io::Result<bool> {
     let info = std::fs::read_to_string("/proc/self/mountinfo")?;
     let want = normalize(path);
-    Ok(info
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .any(|m| Path::new(&unescape_mountinfo(m)) == want))
+    Ok(info.lines().filter_map(|l| l.split(' ').nth(4)).any(|m| Path::new(&unescape_mountinfo(m)) == want))
 }
 
 fn unescape_mountinfo(field: &str) -> String {
@@ -209,7 +219,12 @@ fn users(r: &mut Report) -> Vec<(&'static str, Option<Ids>)> {
                         (true, false) => "the user is missing",
                         _ => "the group is missing",
                     };
-                    r.fail("users", name, missing, format!("create {name} with the same uid and gid as on the other node (useradd -u UID, groupadd -g GID)"));
+                    r.fail(
+                        "users",
+                        name,
+                        missing,
+                        format!("create {name} with the same uid and gid as on the other node (useradd -u UID, groupadd -g GID)"),
+                    );
                     (name, None)
                 }
             }
@@ -259,7 +274,11 @@ fn links(cfg: &Config, mounted: Option<&Path>, users: &[(&'static str, Option<Id
             }
         };
         if points_to != normalize(&target) {
-            let off = if points_to.starts_with(normalize(shared)) { "to the wrong place on the shared disk" } else { "off the shared disk" };
+            let off = if points_to.starts_with(normalize(shared)) {
+                "to the wrong place on the shared disk"
+            } else {
+                "off the shared disk"
+            };
             r.fail("link", &shown, format!("points {off}: {}, expected {}", points_to.display(), target.display()), relink);
             continue;
         }
@@ -268,20 +287,36 @@ fn links(cfg: &Config, mounted: Option<&Path>, users: &[(&'static str, Option<Id
             if target.is_dir() {
                 message.push_str(" (present on the shared disk)");
             } else {
-                r.fail("link", &shown, format!("points to {}, which is missing on the mounted shared disk", target.display()), format!("restore {} on the shared disk", target.display()));
+                r.fail(
+                    "link",
+                    &shown,
+                    format!("points to {}, which is missing on the mounted shared disk", target.display()),
+                    format!("restore {} on the shared disk", target.display()),
+                );
                 continue;
             }
         }
         if let Some(user) = owner {
             let Some(ids) = owner_of(user) else {
-                r.fail("link", &shown, format!("{message}; its owner cannot be checked: user {user} is missing"), format!("create user {user}, then chown -h {user}:{user} {shown}"));
+                r.fail(
+                    "link",
+                    &shown,
+                    format!("{message}; its owner cannot be checked: user {user} is missing"),
+                    format!("create user {user}, then chown -h {user}:{user} {shown}"),
+                );
                 continue;
             };
             if (meta.uid(), meta.gid()) != (ids.uid, ids.gid) {
                 r.fail(
                     "link",
                     &shown,
-                    format!("{message}, but the link is owned by {}:{}, not {user}:{user} ({}:{})", meta.uid(), meta.gid(), ids.uid, ids.gid),
+                    format!(
+                        "{message}, but the link is owned by {}:{}, not {user}:{user} ({}:{})",
+                        meta.uid(),
+                        meta.gid(),
+                        ids.uid,
+                        ids.gid
+                    ),
                     format!("chown -h {user}:{user} {shown}"),
                 );
                 continue;
@@ -312,7 +347,12 @@ fn scripts(cfg: &Config, r: &mut Report) -> Option<String> {
                 continue;
             }
             Err(e) => {
-                r.fail("scripts", &shown, format!("{e}"), "install EVA's master scripts or correct install_dir / start_script / stop_script");
+                r.fail(
+                    "scripts",
+                    &shown,
+                    format!("{e}"),
+                    "install EVA's master scripts or correct install_dir / start_script / stop_script",
+                );
                 continue;
             }
         };
@@ -328,7 +368,11 @@ fn scripts(cfg: &Config, r: &mut Report) -> Option<String> {
             fixes.push(format!("chown root: {shown}"));
         }
         if mode & 0o022 != 0 {
-            problems.push(format!("writable by {} (mode {:o}): whoever can write it runs code as root", if mode & 0o002 != 0 { "everyone" } else { "its group" }, mode & 0o7777));
+            problems.push(format!(
+                "writable by {} (mode {:o}): whoever can write it runs code as root",
+                if mode & 0o002 != 0 { "everyone" } else { "its group" },
+                mode & 0o7777
+            ));
             fixes.push(format!("chmod go-w {shown}"));
         }
         if problems.is_empty() {
@@ -345,7 +389,12 @@ fn scripts(cfg: &Config, r: &mut Report) -> Option<String> {
             Some(hash)
         }
         Err(e) => {
-            r.warn("master config", config.display().to_string(), format!("{e}: cannot compare it with the other node's"), "the guide keeps EVA's configuration.json in the install directory, identical on both nodes");
+            r.warn(
+                "master config",
+                config.display().to_string(),
+                format!("{e}: cannot compare it with the other node's"),
+                "the guide keeps EVA's configuration.json in the install directory, identical on both nodes",
+            );
             None
         }
     }
@@ -355,10 +404,18 @@ fn worker_token(cfg: &Config, mounted: bool, r: &mut Report) {
     let shown = cfg.worker_config.display().to_string();
     match Token::read(&cfg.worker_config) {
         Ok(_) => r.ok("worker token", &shown, "has a workerToken"),
-        Err(_) if !mounted && !cfg.worker_config.exists() => {
-            r.warn("worker token", &shown, "not readable: the shared disk is not mounted here", "run eva-check on the active node")
-        }
-        Err(e) => r.fail("worker token", &shown, format!("{e:#}"), "restore EVA's worker configuration (it must hold a string workerToken)"),
+        Err(_) if !mounted && !cfg.worker_config.exists() => r.warn(
+            "worker token",
+            &shown,
+            "not readable: the shared disk is not mounted here",
+            "run eva-check on the active node",
+        ),
+        Err(e) => r.fail(
+            "worker token",
+            &shown,
+            format!("{e:#}"),
+            "restore EVA's worker configuration (it must hold a string workerToken)",
+        ),
     }
 }
 
@@ -408,7 +465,12 @@ fn units(cfg: &Config, r: &mut Report) {
                 format!("{state} at boot: only the cluster may start it, or both nodes run it after a reboot"),
                 format!("systemctl disable {name}"),
             ),
-            other => r.warn("unit", name, format!("is-enabled says {other}: it may still be started at boot"), format!("systemctl disable {name}, and check what pulls it in")),
+            other => r.warn(
+                "unit",
+                name,
+                format!("is-enabled says {other}: it may still be started at boot"),
+                format!("systemctl disable {name}, and check what pulls it in"),
+            ),
         }
     }
 }
@@ -440,10 +502,18 @@ fn peers(dir: &Path, me: &NodeRecord, r: &mut Report) {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let other: NodeRecord = match std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+        let other: NodeRecord = match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
             Ok(o) => o,
             Err(e) => {
-                r.warn("nodes", path.display().to_string(), format!("unreadable record: {e}"), "delete it; that node rewrites it at its next eva-check");
+                r.warn(
+                    "nodes",
+                    path.display().to_string(),
+                    format!("unreadable record: {e}"),
+                    "delete it; that node rewrites it at its next eva-check",
+                );
                 continue;
             }
         };
@@ -454,7 +524,12 @@ fn peers(dir: &Path, me: &NodeRecord, r: &mut Report) {
         compare(me, &other, r);
     }
     if others == 0 {
-        r.warn("nodes", &subject, "no other node has recorded itself yet: uids and configuration.json not compared", "run eva-check on the other node while it holds the shared disk");
+        r.warn(
+            "nodes",
+            &subject,
+            "no other node has recorded itself yet: uids and configuration.json not compared",
+            "run eva-check on the other node while it holds the shared disk",
+        );
     }
 }
 
@@ -501,7 +576,11 @@ mod tests {
     fn record(host: &str, mongod_uid: u32, hash: &str) -> NodeRecord {
         NodeRecord {
             host: host.into(),
-            users: [("mongod".to_owned(), Ids { uid: mongod_uid, gid: 990 }), ("postgres".to_owned(), Ids { uid: 101, gid: 103 })].into(),
+            users: [
+                ("mongod".to_owned(), Ids { uid: mongod_uid, gid: 990 }),
+                ("postgres".to_owned(), Ids { uid: 101, gid: 103 }),
+            ]
+            .into(),
             config_sha256: Some(hash.into()),
             eva_ha_version: "0.1.0".into(),
             recorded_at: "2026-11-25T10:00:00+00:00".into(),

@@ -22,8 +22,7 @@ pub fn install() -> anyhow::Result<()> {
     let action = SigAction::new(SigHandler::Handler(record), SaFlags::SA_RESTART, SigSet::empty());
     for signal in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
         // SAFETY: the handler only stores into an atomic.
-        unsafe { sigaction(signal, &action) }
-            .map_err(|e| anyhow::anyhow!("cannot install a handler for {signal}: {e}"))?;
+        unsafe { sigaction(signal, &action) }.map_err(|e| anyhow::anyhow!("cannot install a handler for {signal}: {e}"))?;
     }
     Ok(())
 }

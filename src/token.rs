@@ -66,9 +66,7 @@ impl Token {
             _ => failed(format!("cannot read worker config {shown}: {e}")),
         })?;
         let mut bytes = Vec::new();
-        file.take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| failed(format!("cannot read worker config {shown}: {e}")))?;
+        file.take(MAX_FILE + 1).read_to_end(&mut bytes).map_err(|e| failed(format!("cannot read worker config {shown}: {e}")))?;
         if bytes.len() as u64 > MAX_FILE {
             return Err(not_configured(format!("worker config {shown} is larger than {MAX_FILE} bytes")));
         }

@@ -133,11 +133,7 @@ fn usage_errors_exit_2_and_touch_nothing() {
 /// The printed line for `key`, split into value and origin.
 fn config_line<'a>(run: &'a Run, key: &str) -> (&'a str, &'a str) {
     let prefix = format!("{key} = ");
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("no {key}\n{}", run.dump()));
+    let line = run.stdout.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {key}\n{}", run.dump()));
     let rest = &line[prefix.len()..];
     rest.split_once("  # ").unwrap_or_else(|| panic!("no origin: {line}"))
 }

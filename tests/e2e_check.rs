@@ -148,7 +148,10 @@ fn two_nodes_laid_out_per_the_guide_pass_and_each_drift_fails_naming_the_culprit
     a.ok("systemctl disable mongod.service 2>/dev/null");
     a.ok("printf '[Socket]\\nListenStream=/run/docker-standin.sock\\n[Install]\\nWantedBy=sockets.target\\n' > /etc/systemd/system/docker.socket && systemctl daemon-reload && systemctl enable docker.socket 2>/dev/null");
     let table = a.passes();
-    assert!(table.lines().any(|l| l.starts_with("WARN") && l.contains("docker.socket") && l.contains("socket activation")), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with("WARN") && l.contains("docker.socket") && l.contains("socket activation")),
+        "{table}"
+    );
     a.ok("systemctl disable docker.socket 2>/dev/null");
 
     // A worker config without its token.
@@ -181,7 +184,10 @@ fn a_standby_without_the_shared_disk_is_told_so_and_checked_for_the_rest() {
     }
     let standby = Node::boot(&format!("eva-ha-check-s-{}", std::process::id()), None, LAYOUT_STANDBY);
     let table = standby.passes();
-    assert!(table.lines().any(|l| l.starts_with("WARN") && l.contains("/mnt/shared") && l.contains("not mounted here")), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with("WARN") && l.contains("/mnt/shared") && l.contains("not mounted here")),
+        "{table}"
+    );
     assert!(table.lines().any(|l| l.starts_with("OK") && l.contains("/var/lib/mongo")), "{table}");
     assert!(table.lines().any(|l| l.starts_with("WARN") && l.contains("worker token")), "{table}");
     // --json for machines.

@@ -20,7 +20,10 @@ fn a_death_is_detected_at_once_and_named() {
     let (code, _) = monitor.exit(SOON);
     assert_eq!(code, Some(1), "{}", monitor.output());
     let error = monitor.error_line();
-    assert!(error.contains(&format!("container crash1 ({}, image {IMAGE}) died with exit code 3, not OOM-killed", &id[..12])), "{error}");
+    assert!(
+        error.contains(&format!("container crash1 ({}, image {IMAGE}) died with exit code 3, not OOM-killed", &id[..12])),
+        "{error}"
+    );
 }
 
 #[test]
@@ -37,7 +40,10 @@ fn clean_exits_kills_and_stops_are_ignored_then_an_error_counts() {
         monitor.wait_for(&format!("container {name} ("), SOON);
     }
     let out = monitor.output();
-    assert!(out.contains("container clean (") && out.contains("died with exit code 0, not OOM-killed (from inspect): ignored"), "{out}");
+    assert!(
+        out.contains("container clean (") && out.contains("died with exit code 0, not OOM-killed (from inspect): ignored"),
+        "{out}"
+    );
     assert_eq!(out.matches("died with exit code 137, not OOM-killed (from inspect): ignored").count(), 2, "{out}");
     assert!(monitor.is_running(), "{out}");
 
@@ -53,10 +59,27 @@ fn a_label_named_exit_code_does_not_hide_a_death() {
     let mut monitor = engine.genw(&["--initial-delay", "0"]);
     monitor.wait_for("watching docker", SOON);
     // The engine copies labels over the event's attributes: the event says exitCode=0.
-    engine.ok(&["run", "-d", "--name", "masked", "--label", "exitCode=0", "--label", "note=exitCode=0", IMAGE, "sh", "-c", "exit 3"]);
+    engine.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "masked",
+        "--label",
+        "exitCode=0",
+        "--label",
+        "note=exitCode=0",
+        IMAGE,
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
     let (code, _) = monitor.exit(SOON);
     assert_eq!(code, Some(1), "{}", monitor.output());
-    assert!(monitor.error_line().contains("container masked (") && monitor.error_line().contains("exit code 3"), "{}", monitor.output());
+    assert!(
+        monitor.error_line().contains("container masked (") && monitor.error_line().contains("exit code 3"),
+        "{}",
+        monitor.output()
+    );
 }
 
 #[test]
@@ -103,7 +126,11 @@ fn a_death_while_the_engine_is_down_is_caught_when_it_returns() {
     let (code, _) = monitor.exit(Duration::from_secs(30));
     assert_eq!(code, Some(1), "{}", monitor.output());
     assert!(monitor.output().contains("answers again"), "{}", monitor.output());
-    assert!(monitor.error_line().contains("container orphan (") && monitor.error_line().contains("exit code 3"), "{}", monitor.output());
+    assert!(
+        monitor.error_line().contains("container orphan (") && monitor.error_line().contains("exit code 3"),
+        "{}",
+        monitor.output()
+    );
 }
 
 #[test]
@@ -118,7 +145,11 @@ fn a_container_killed_by_an_engine_restart_is_caught() {
     engine.launch();
     let (code, _) = monitor.exit(Duration::from_secs(30));
     assert_eq!(code, Some(1), "{}", monitor.output());
-    assert!(monitor.error_line().contains("container victim (") && monitor.error_line().contains("exit code 143"), "{}", monitor.output());
+    assert!(
+        monitor.error_line().contains("container victim (") && monitor.error_line().contains("exit code 143"),
+        "{}",
+        monitor.output()
+    );
 }
 
 #[test]

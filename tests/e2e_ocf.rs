@@ -70,10 +70,18 @@ fn ocf_tester_passes() {
     assert_eq!(states(&node), "inactive inactive inactive", "{report}");
 
     // meta-data as any user, valid against the DTD.
-    let out = exec(&node, &format!("cd /usr/share/resource-agents && su nobody -s /bin/sh -c '{AGENT} meta-data' | xmllint --noout --valid -"));
+    let out = exec(
+        &node,
+        &format!("cd /usr/share/resource-agents && su nobody -s /bin/sh -c '{AGENT} meta-data' | xmllint --noout --valid -"),
+    );
     assert!(out.status.success(), "{}", text(&out));
     // Probes where nothing runs: 7, even when the runtime is missing.
-    let out = exec(&node, &format!("mv /usr/bin/docker /usr/bin/docker.off; OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_install_dir=/opt/eva {AGENT} monitor; echo rc=$?; mv /usr/bin/docker.off /usr/bin/docker"));
+    let out = exec(
+        &node,
+        &format!(
+            "mv /usr/bin/docker /usr/bin/docker.off; OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_install_dir=/opt/eva {AGENT} monitor; echo rc=$?; mv /usr/bin/docker.off /usr/bin/docker"
+        ),
+    );
     assert!(text(&out).contains("rc=7"), "{}", text(&out));
 }
 
@@ -126,13 +134,18 @@ fn a_two_node_pacemaker_cluster_runs_moves_recovers_and_stops_the_master() {
     let other = if first == n1 { n2.clone() } else { n1.clone() };
     eprintln!("started on {first} in {took:?}");
     assert_eq!(states(&other), "inactive inactive inactive");
-    assert!(exec(&first, &format!("ip -4 addr show eth0 | grep -q ' {vip}/'")).status.success(), "the floating IP is not on {first}");
+    assert!(
+        exec(&first, &format!("ip -4 addr show eth0 | grep -q ' {vip}/'")).status.success(),
+        "the floating IP is not on {first}"
+    );
     assert!(exec(&first, "test -s /run/eva-master/token").status.success(), "the master did not start on {first}");
 
     // Standby moves the group; the units follow.
     assert!(exec(&n1, &format!("crm node standby {first}")).status.success());
     let took = wait_until("the group moved", Duration::from_secs(60), &name, || {
-        active_node().as_deref() == Some(other.as_str()) && states(&other) == "active active active" && states(&first) == "inactive inactive inactive"
+        active_node().as_deref() == Some(other.as_str())
+            && states(&other) == "active active active"
+            && states(&first) == "inactive inactive inactive"
     });
     eprintln!("moved to {other} in {took:?}");
     assert!(exec(&n1, &format!("crm node online {first}")).status.success());
@@ -144,11 +157,17 @@ fn a_two_node_pacemaker_cluster_runs_moves_recovers_and_stops_the_master() {
         !String::from_utf8_lossy(&out.stdout).contains("value=0")
     });
     eprintln!("failure seen in {took:?}");
-    let took = wait_until("recovered", Duration::from_secs(60), &name, || states(&other) == "active active active" && active_node().is_some());
+    let took = wait_until("recovered", Duration::from_secs(60), &name, || {
+        states(&other) == "active active active" && active_node().is_some()
+    });
     eprintln!("recovered in {took:?}");
     // What the agent said, as Pacemaker logged it.
     let log = exec(&other, "cat /var/log/pacemaker/pacemaker.log 2>/dev/null; journalctl --no-pager -q 2>/dev/null");
-    assert!(text(&log).contains("unit(s) no longer active: mongod.service"), "{}", text(&log).lines().rev().take(60).collect::<Vec<_>>().join("\n"));
+    assert!(
+        text(&log).contains("unit(s) no longer active: mongod.service"),
+        "{}",
+        text(&log).lines().rev().take(60).collect::<Vec<_>>().join("\n")
+    );
     assert!(exec(&n1, "crm resource cleanup eva-master").status.success());
 
     // Stopping the group stops everything on both nodes.
@@ -158,7 +177,10 @@ fn a_two_node_pacemaker_cluster_runs_moves_recovers_and_stops_the_master() {
     });
     eprintln!("stopped everywhere in {took:?}");
     for node in [&n1, &n2] {
-        assert!(!exec(node, &format!("ip -4 addr show eth0 | grep -q ' {vip}/'")).status.success(), "the floating IP is still on {node}");
+        assert!(
+            !exec(node, &format!("ip -4 addr show eth0 | grep -q ' {vip}/'")).status.success(),
+            "the floating IP is still on {node}"
+        );
         assert!(!exec(node, "pgrep -f '[e]va-ha genw'").status.success(), "a watcher is left on {node}");
     }
 }

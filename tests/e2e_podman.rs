@@ -33,7 +33,8 @@ fn ready() -> Option<()> {
 
 /// `podman run -d` with this sandbox's limits; the container's id.
 fn run(name: &str, extra: &[&str], script: &str) -> String {
-    let mut args = vec!["run", "-d", "--name", name, "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];
+    let mut args =
+        vec!["run", "-d", "--name", name, "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];
     args.extend_from_slice(extra);
     args.extend_from_slice(&[IMAGE, "sh", "-c", script]);
     let out = podman(&args);

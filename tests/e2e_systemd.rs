@@ -67,7 +67,12 @@ impl Drop for Node {
 }
 
 fn text(out: &Output) -> String {
-    format!("status {:?}\n--- stdout\n{}--- stderr\n{}", out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
@@ -87,10 +92,7 @@ fn start_then_stop_on_real_systemd_with_real_postgresql() {
     assert_eq!(node.states(), "active active active");
     assert_eq!(node.ok("runuser -u postgres -- psql -tAc 'select 40 + 2'"), "42");
     // The master received exactly what the guide's `jq .workerToken` gives.
-    assert_eq!(
-        node.ok("cat /run/eva-master/token"),
-        node.ok("jq .workerToken /opt/pulse/worker/config/configuration.json")
-    );
+    assert_eq!(node.ok("cat /run/eva-master/token"), node.ok("jq .workerToken /opt/pulse/worker/config/configuration.json"));
     let master = node.ok("cat /run/eva-master/master.pid");
     node.ok(&format!("kill -0 {master}"));
 
@@ -109,11 +111,9 @@ fn start_then_stop_on_real_systemd_with_real_postgresql() {
 #[test]
 fn a_unit_that_fails_to_start_is_named_and_the_rest_rolled_back() {
     let Some(node) = Node::boot("fail") else { return };
-    node.ok(
-        "mkdir -p /etc/systemd/system/mongod.service.d && \
+    node.ok("mkdir -p /etc/systemd/system/mongod.service.d && \
          printf '[Service]\\nExecStartPre=/bin/sh -c \"echo mongod: cannot open /var/lib/mongo >&2; exit 100\"\\n' \
-           > /etc/systemd/system/mongod.service.d/break.conf && systemctl daemon-reload",
-    );
+           > /etc/systemd/system/mongod.service.d/break.conf && systemctl daemon-reload");
     let out = node.sh("eva-start");
     let log = text(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");

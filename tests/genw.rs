@@ -251,7 +251,10 @@ fn exit_codes_0_and_137_are_ignored_by_default() {
         genw()
             .docker_inspect(KEEP, &inspect(KEEP, "keep", 0, false, t))
             .docker_inspect(GONE, &inspect(GONE, "gone", 137, false, t + 1))
-            .docker_events(1, &[&die(KEEP, "keep", "0", t), &die(GONE, "gone", "137", t + 1), &die(CRASH, "crash", "143", t + 2)]),
+            .docker_events(
+                1,
+                &[&die(KEEP, "keep", "0", t), &die(GONE, "gone", "137", t + 1), &die(CRASH, "crash", "143", t + 2)],
+            ),
     );
     assert_one_error(&run, "eva-ha genw", &[&format!("{} exit code 143, not OOM-killed", named("crash", CRASH))]);
     run.assert_stdout_contains(&format!("{} exit code 0, not OOM-killed (from inspect): ignored", named("keep", KEEP)));
@@ -270,7 +273,11 @@ fn ignored_exit_codes_from_flag_environment_or_file() {
     ] {
         let run = fails(test);
         assert_one_error(&run, "eva-ha genw", &[&format!("{} exit code 3, not OOM-killed", named("crash", CRASH))]);
-        assert!(run.stdout.contains(&format!("{} exit code 143, not OOM-killed (from event): ignored", named("keep", KEEP))), "{how}\n{}", run.dump());
+        assert!(
+            run.stdout.contains(&format!("{} exit code 143, not OOM-killed (from event): ignored", named("keep", KEEP))),
+            "{how}\n{}",
+            run.dump()
+        );
         assert!(run.stdout.contains("ignoring exit codes [0, 137, 143]"), "{how}\n{}", run.dump());
     }
 }
@@ -312,7 +319,12 @@ fn a_lost_subscription_resumes_from_the_last_event_and_a_replayed_event_is_judge
             .docker_events(2, &[&die(KEEP, "keep", "0", t), &die(CRASH, "crash", "3", t + 1_000_000)]),
     );
     assert_one_error(&run, "eva-ha genw", &[&format!("{} exit code 3, not OOM-killed", named("crash", CRASH))]);
-    assert_eq!(count(&run, &format!("{} exit code 0, not OOM-killed (from event): ignored", named("keep", KEEP))), 1, "{}", run.dump());
+    assert_eq!(
+        count(&run, &format!("{} exit code 0, not OOM-killed (from event): ignored", named("keep", KEEP))),
+        1,
+        "{}",
+        run.dump()
+    );
     run.assert_stdout_contains(&format!("event for {} at {t} seen before", short(KEEP)))
         .assert_stdout_contains("the event subscription ended (exit status 1); reconnecting")
         .assert_stdout_contains("the docker engine answers again (version 27.5.1)")
@@ -321,7 +333,9 @@ fn a_lost_subscription_resumes_from_the_last_event_and_a_replayed_event_is_judge
     let events = run.docker_calls_of("events");
     assert_eq!(events.len(), 2, "{}", run.dump());
     let expected = |since: &str| {
-        ["events", "--filter", "type=container", "--filter", "event=die", "--since", since, "--format", "{{json .}}"].map(str::to_owned).to_vec()
+        ["events", "--filter", "type=container", "--filter", "event=die", "--since", since, "--format", "{{json .}}"]
+            .map(str::to_owned)
+            .to_vec()
     };
     // The first subscription starts from when the monitor started.
     let first: f64 = events[0][6].parse().unwrap();
@@ -380,7 +394,11 @@ fn an_engine_unreachable_beyond_the_grace_fails_in_one_line() {
     assert_one_error(
         &run,
         "eva-ha genw",
-        &["the docker engine has been unreachable for 1s: ", "version --format '{{.Server.Version}}'", "Cannot connect to the Docker daemon"],
+        &[
+            "the docker engine has been unreachable for 1s: ",
+            "version --format '{{.Server.Version}}'",
+            "Cannot connect to the Docker daemon",
+        ],
     );
     run.assert_stdout_contains("retrying up to 1s");
     assert!(run.elapsed >= Duration::from_secs(1) && run.elapsed < Duration::from_secs(5), "{:?}\n{}", run.elapsed, run.dump());
@@ -391,7 +409,11 @@ fn an_engine_unreachable_beyond_the_grace_fails_in_one_line() {
 #[test]
 fn an_engine_lost_mid_watch_beyond_the_grace_fails() {
     let run = fails(genw().args(&["--daemon-grace", "1"]).docker_events_end_down(1, 1000));
-    assert_one_error(&run, "eva-ha genw", &["the docker engine has been unreachable for 1s: ", "Cannot connect to the Docker daemon"]);
+    assert_one_error(
+        &run,
+        "eva-ha genw",
+        &["the docker engine has been unreachable for 1s: ", "Cannot connect to the Docker daemon"],
+    );
     run.assert_stdout_contains("the event subscription ended (exit status 1); reconnecting");
 }
 
@@ -399,7 +421,8 @@ fn an_engine_lost_mid_watch_beyond_the_grace_fails() {
 fn a_subscription_that_keeps_failing_is_an_outage_too() {
     // The engine answers `version` but every `events` fails at once: no spinning, and after
     // the grace the monitor fails naming the subscription's error.
-    let run = fails(genw().args(&["--daemon-grace", "1"]).docker_events_fail("Error response from daemon: invalid filter 'label'"));
+    let run =
+        fails(genw().args(&["--daemon-grace", "1"]).docker_events_fail("Error response from daemon: invalid filter 'label'"));
     assert_one_error(
         &run,
         "eva-ha genw",
@@ -510,7 +533,10 @@ fn podman_died_events_are_watched_with_podman_alone() {
             _ => test.env("EVA_HA_RUNTIME", "podman"),
         };
         let run = fails(test);
-        run.assert_error("eva-ha genw", &[&format!("container p1 ({}, image {podman_image}) died with exit code 3, not OOM-killed", &podman_id[..12])]);
+        run.assert_error(
+            "eva-ha genw",
+            &[&format!("container p1 ({}, image {podman_image}) died with exit code 3, not OOM-killed", &podman_id[..12])],
+        );
         run.assert_stdout_contains(&format!("container keep ({}, image {podman_image}) died with exit code 0", short(KEEP)))
             .assert_stdout_contains(&format!("container gone ({}, image {podman_image}) died with exit code 137", short(GONE)))
             .assert_stdout_contains("watching podman 4.9.3 for container deaths");
@@ -519,7 +545,8 @@ fn podman_died_events_are_watched_with_podman_alone() {
         assert_eq!(calls[0], ["version", "--format", "{{.Version}}"], "{}", run.dump());
         let events: Vec<&Vec<String>> = calls.iter().filter(|c| c[0] == "events").collect();
         assert_eq!(events.len(), 1, "{}", run.dump());
-        let mut expected = ["events", "--filter", "type=container", "--filter", "event=died", "--since", "", "--format", "json"].map(str::to_owned);
+        let mut expected = ["events", "--filter", "type=container", "--filter", "event=died", "--since", "", "--format", "json"]
+            .map(str::to_owned);
         expected[6] = events[0][6].clone();
         assert_eq!(*events[0], expected, "{}", run.dump());
         // Podman reads a Unix time as a float: it gets RFC 3339, to the nanosecond.
@@ -570,7 +597,11 @@ fn json_logs_are_json_on_every_line() {
     assert_eq!(last["level"], "ERROR", "{last}");
     let message = last["message"].as_str().unwrap();
     assert!(message.starts_with("eva-ha genw: ") && message.contains(&named("crash", CRASH)), "{message}");
-    assert!(lines.iter().any(|l| l["level"] == "WARN" && l["message"].as_str().unwrap().ends_with("): garbage")), "{}", run.dump());
+    assert!(
+        lines.iter().any(|l| l["level"] == "WARN" && l["message"].as_str().unwrap().ends_with("): garbage")),
+        "{}",
+        run.dump()
+    );
     assert_eq!(run.stderr, "");
 }
 
@@ -582,7 +613,11 @@ fn configuration_errors_are_one_line_and_call_no_engine() {
     assert!(run.stderr.contains("\"name=x\" is not label=KEY[=VALUE] or container=NAME"), "{}", run.dump());
     assert_eq!(run.docker_calls(), Vec::<Vec<String>>::new());
     let run = genw().env("EVA_HA_FILTERS", "label=eva name=x").status(6);
-    assert_one_error(&run, "eva-ha genw", &["filters (environment EVA_HA_FILTERS): ", "\"name=x\" is not label=KEY[=VALUE] or container=NAME"]);
+    assert_one_error(
+        &run,
+        "eva-ha genw",
+        &["filters (environment EVA_HA_FILTERS): ", "\"name=x\" is not label=KEY[=VALUE] or container=NAME"],
+    );
     assert_eq!(run.stdout.lines().count(), 1, "{}", run.dump());
     assert_eq!(run.docker_calls(), Vec::<Vec<String>>::new());
 
@@ -616,7 +651,14 @@ fn recorded(name: &str) -> Option<Vec<String>> {
 /// `replayed` (the same events, perhaps in another shape), then a death with exit code
 /// 42; every recorded exit code is ignored. Each recorded death must be judged exactly
 /// once, no line skipped as unreadable, and the monitor end on the last death.
-fn replay_recorded(engine: &str, other: &str, deaths: &str, replayed: &[&str], exit_code: fn(&Value) -> Option<i64>, last: String) {
+fn replay_recorded(
+    engine: &str,
+    other: &str,
+    deaths: &str,
+    replayed: &[&str],
+    exit_code: fn(&Value) -> Option<i64>,
+    last: String,
+) {
     let (Some(other), Some(deaths)) = (recorded(other), recorded(deaths)) else { return };
     let mut replays = Vec::new();
     for name in replayed {
@@ -630,7 +672,15 @@ fn replay_recorded(engine: &str, other: &str, deaths: &str, replayed: &[&str], e
     assert!(!codes.contains(&42));
     let ignore = codes.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let lines: Vec<&str> = other.iter().chain(&deaths).chain(&replays).map(String::as_str).chain([last.as_str()]).collect();
-    let t = Test::new().fake_docker().fake_podman().args(&["genw", "--initial-delay", "0", "--runtime", engine, "--ignore-exit-codes", &ignore]);
+    let t = Test::new().fake_docker().fake_podman().args(&[
+        "genw",
+        "--initial-delay",
+        "0",
+        "--runtime",
+        engine,
+        "--ignore-exit-codes",
+        &ignore,
+    ]);
     let run = fails(t.events(engine, 1, &lines));
     run.assert_error("eva-ha genw", &["died with exit code 42, not OOM-killed"]);
     assert_eq!(count(&run, ": ignored"), deaths.len(), "{}", run.dump());

@@ -223,11 +223,7 @@ fn no_rollback_leaves_the_started_units_running() {
 
 #[test]
 fn rollback_leaves_units_that_were_already_running() {
-    let run = Test::new()
-        .invoked_as("eva-start")
-        .active(&["docker.service"])
-        .unit("mongod.service", "fail", "")
-        .status(1);
+    let run = Test::new().invoked_as("eva-start").active(&["docker.service"]).unit("mongod.service", "fail", "").status(1);
     run.assert_error("eva-start", &["mongod.service"]);
     assert_eq!(run.changes(), [START_CALL, "stop -- postgresql-9.5.service"], "{}", run.dump());
     assert_eq!(run.state("docker.service"), "active");
@@ -247,11 +243,7 @@ fn a_failing_master_script_is_named_and_rolled_back_with_the_stop_script() {
 
 #[test]
 fn a_hung_master_script_times_out_and_leaves_no_process_behind() {
-    let run = Test::new()
-        .invoked_as("eva-start")
-        .write("master/start.sleep", "100")
-        .args(&["--script-timeout", "1"])
-        .status(1);
+    let run = Test::new().invoked_as("eva-start").write("master/start.sleep", "100").args(&["--script-timeout", "1"]).status(1);
     run.assert_error("eva-start", &["start-master-rhel.sh", "timed out after 1s", "process group was killed"])
         .assert_gone("master/script.pid")
         .assert_gone("master/child.pid")
@@ -263,14 +255,13 @@ fn a_hung_master_script_times_out_and_leaves_no_process_behind() {
 
 #[test]
 fn a_hung_unit_start_times_out_and_leaves_no_process_behind() {
-    let run = Test::new()
-        .invoked_as("eva-start")
-        .unit("docker.service", "hang", "")
-        .args(&["--unit-timeout", "1"])
-        .status(1);
-    run.assert_error("eva-start", &["docker (activating/start)", "did not start", "systemctl start -- docker", "timed out after 1s"])
-        .assert_gone("systemd/docker.service.pids")
-        .assert_elapsed_below(Duration::from_secs(8));
+    let run = Test::new().invoked_as("eva-start").unit("docker.service", "hang", "").args(&["--unit-timeout", "1"]).status(1);
+    run.assert_error(
+        "eva-start",
+        &["docker (activating/start)", "did not start", "systemctl start -- docker", "timed out after 1s"],
+    )
+    .assert_gone("systemd/docker.service.pids")
+    .assert_elapsed_below(Duration::from_secs(8));
     assert_eq!(run.master("argc"), None, "the master script must not run\n{}", run.dump());
     // The fake got no further than docker; the rollback stops what is still activating.
     assert_eq!(run.changes(), [START_CALL, "stop -- docker"], "{}", run.dump());

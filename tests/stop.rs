@@ -100,10 +100,9 @@ fn a_hung_stop_script_times_out_the_units_are_stopped_and_nothing_is_left() {
 
 #[test]
 fn a_failed_unit_counts_as_stopped_and_is_reset() {
-    let run = eva_stop(
-        Test::new().active(&["docker.service", "postgresql-9.5.service"]).unit("mongod.service", "state", "failed\n"),
-    )
-    .success();
+    let run =
+        eva_stop(Test::new().active(&["docker.service", "postgresql-9.5.service"]).unit("mongod.service", "state", "failed\n"))
+            .success();
     assert_eq!(run.changes(), [STOP_CALL, "reset-failed -- mongod.service"], "{}", run.dump());
     run.assert_states("inactive").assert_stdout_contains("mongod.service failed earlier; counted as stopped");
 }
@@ -113,7 +112,9 @@ fn a_unit_that_will_not_stop_fails_the_stop_with_its_journal() {
     let run = eva_stop(Test::new().active(&IDS).unit("mongod.service", "stuck", "")).status(1);
     run.assert_error("eva-stop", &["would not stop", "mongod.service (active/running)"])
         .assert_stdout_contains("unit mongod.service is still running")
-        .assert_stdout_contains("journal mongod.service: 2026-11-25T10:00:00+0000 node fake[1]: journal line 1 of mongod.service");
+        .assert_stdout_contains(
+            "journal mongod.service: 2026-11-25T10:00:00+0000 node fake[1]: journal line 1 of mongod.service",
+        );
     assert_eq!(run.state("mongod.service"), "active");
     assert_eq!(run.state("docker.service"), "inactive");
     assert_eq!(run.state("postgresql-9.5.service"), "inactive");
@@ -136,8 +137,7 @@ fn a_unit_that_is_not_installed_is_a_warning() {
 
 #[test]
 fn a_hung_unit_stop_times_out_naming_the_unit() {
-    let run = eva_stop(Test::new().active(&IDS).unit("docker.service", "stophang", "").args(&["--unit-timeout", "1"]))
-        .status(1);
+    let run = eva_stop(Test::new().active(&IDS).unit("docker.service", "stophang", "").args(&["--unit-timeout", "1"])).status(1);
     run.assert_error("eva-stop", &["would not stop", "docker (deactivating/stop-sigterm)"])
         .assert_stdout_contains("timed out after 1s")
         .assert_gone("systemd/docker.service.pids")

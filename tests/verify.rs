@@ -46,9 +46,11 @@ fn answers_200_with_the_private_ca_and_prints_the_versions() {
     // The password from a file, its trailing newline ignored.
     let file = dir.path().join("password");
     std::fs::write(&file, format!("{PASSWORD}\n")).unwrap();
-    let (out, _) = verify(&["--url", &server.url(), "--user", USER, "--cacert", ca, "--password-file", file.to_str().unwrap()], None);
+    let (out, _) =
+        verify(&["--url", &server.url(), "--user", USER, "--cacert", ca, "--password-file", file.to_str().unwrap()], None);
     check(&out, 0, &["HTTP 200"]);
-    let expected = format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{USER}:{PASSWORD}")));
+    let expected =
+        format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{USER}:{PASSWORD}")));
     assert_eq!(*server.authorizations.lock().unwrap(), vec![expected.clone(), expected]);
 }
 

@@ -259,7 +259,10 @@ mod tests {
         assert_eq!(main.matches(".TH ").count(), 1);
         assert_eq!(main.matches(".ie \\n(.g").count(), 1, "one preamble");
         for section in ["SYNOPSIS", "OPTIONS", "SUBCOMMANDS", "FILES", "EXIT STATUS", "SEE ALSO", "VERSION"] {
-            assert!(main.contains(&format!(".SH {section}")) || main.contains(&format!(".SH \"{section}\"")), "{section}: {main}");
+            assert!(
+                main.contains(&format!(".SH {section}")) || main.contains(&format!(".SH \"{section}\"")),
+                "{section}: {main}"
+            );
         }
         assert!(main.contains(env!("CARGO_PKG_VERSION")));
         assert!(!main.contains("generate"), "the hidden command stays hidden");

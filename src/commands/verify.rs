@@ -26,9 +26,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let credentials = match (args.user.clone(), password) {
         (Some(user), Some(password)) => Some((user, password)),
         (Some(user), None) => {
-            return Err(not_configured(format!(
-                "no password for user {user}: set EVA_HA_PASSWORD or give --password-file"
-            )));
+            return Err(not_configured(format!("no password for user {user}: set EVA_HA_PASSWORD or give --password-file")));
         }
         (None, Some(_)) => return Err(not_configured("a password but no --user")),
         (None, None) => None,

@@ -168,7 +168,9 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_crash() {
-        for line in ["", "not json", "[1,2]", "{}", r#"{"Action":"die","Type":"container"}"#, r#"{"Action":"die"}"#, "{\"Actor\":"] {
+        for line in
+            ["", "not json", "[1,2]", "{}", r#"{"Action":"die","Type":"container"}"#, r#"{"Action":"die"}"#, "{\"Actor\":"]
+        {
             assert!(parse(line).is_err(), "{line:?}");
         }
     }
@@ -180,7 +182,9 @@ mod tests {
         );
         assert_eq!((d.name.as_str(), d.exit_code), ("p1", Some(3)));
         assert_eq!(d.time_ns, rfc3339_ns("2026-11-25T18:20:33.249937565Z").unwrap());
-        let d = death(r#"{"ID":"6c1a","Status":"died","Time":1795630833,"timeNano":1795630833249937565,"Type":"container","ContainerExitCode":0}"#);
+        let d = death(
+            r#"{"ID":"6c1a","Status":"died","Time":1795630833,"timeNano":1795630833249937565,"Type":"container","ContainerExitCode":0}"#,
+        );
         assert_eq!((d.exit_code, d.time_ns), (Some(0), 1795630833249937565));
     }
 
@@ -189,7 +193,9 @@ mod tests {
 
     #[test]
     fn recorded_docker_die_lines_in_both_shapes() {
-        for file in [include_str!("../../tests/data/docker-events.jsonl"), include_str!("../../tests/data/docker-events-modern.jsonl")] {
+        for file in
+            [include_str!("../../tests/data/docker-events.jsonl"), include_str!("../../tests/data/docker-events-modern.jsonl")]
+        {
             let deaths: Vec<DeathEvent> = file.lines().map(death).collect();
             let codes: Vec<i64> = deaths.iter().map(|d| d.exit_code.unwrap()).collect();
             assert_eq!(codes, RECORDED_DOCKER_CODES);

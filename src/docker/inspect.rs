@@ -97,7 +97,10 @@ mod tests {
             "State":{"Status":"exited","Running":false,"Paused":false,"Restarting":false,"OOMKilled":true,"Dead":false,"Pid":0,"ExitCode":137,"Error":"",
             "StartedAt":"2026-11-25T18:20:33.247145291Z","FinishedAt":"2026-11-25T18:20:33.249937565Z"}}]"#;
         let s = &parse(text).unwrap()[0];
-        assert_eq!((s.name.as_str(), s.image.as_str(), s.exit_code, s.oom_killed, s.running), ("keep1", "eva-bb", 137, true, false));
+        assert_eq!(
+            (s.name.as_str(), s.image.as_str(), s.exit_code, s.oom_killed, s.running),
+            ("keep1", "eva-bb", 137, true, false)
+        );
         assert!(s.has_exit_code_label);
         assert_eq!(s.finished_ns, rfc3339_ns("2026-11-25T18:20:33.249937565Z"));
     }

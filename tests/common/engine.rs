@@ -149,11 +149,7 @@ pub fn import_busybox(mut cli: Command, tag: &str) {
         std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
     }
     let mut tar = Command::new("tar").arg("-C").arg(dir.path()).args(["-c", "."]).stdout(Stdio::piped()).spawn().unwrap();
-    let out = cli
-        .args(["import", "--change", "CMD [\"/bin/sh\"]", "-", tag])
-        .stdin(tar.stdout.take().unwrap())
-        .output()
-        .unwrap();
+    let out = cli.args(["import", "--change", "CMD [\"/bin/sh\"]", "-", tag]).stdin(tar.stdout.take().unwrap()).output().unwrap();
     assert!(tar.wait().unwrap().success());
     assert!(out.status.success(), "import {tag}: {}", String::from_utf8_lossy(&out.stderr));
 }
@@ -177,10 +173,9 @@ impl Monitor {
             .spawn()
             .unwrap();
         let output = Arc::new(Mutex::new(String::new()));
-        for pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
+        for pipe in
+            [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())]
+        {
             let output = Arc::clone(&output);
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
@@ -256,8 +251,7 @@ impl Monitor {
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
             .filter(|pid| *pid != self.child.id() as i32)
             .filter(|pid| {
-                fs::read(format!("/proc/{pid}/environ"))
-                    .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == needle.as_bytes()))
+                fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == needle.as_bytes()))
             })
             .filter(|pid| super::alive(*pid))
             .collect()

@@ -101,7 +101,8 @@ fn serve(stream: TcpStream, config: Arc<rustls::ServerConfig>, mode: Mode, seen:
         }
     }
     seen.lock().unwrap().push(authorization.clone());
-    let expected = format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{USER}:{PASSWORD}")));
+    let expected =
+        format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{USER}:{PASSWORD}")));
     let (status, body) = match (authorization == expected, mode) {
         (false, _) => (401, r#"{"error":"unauthorized"}"#),
         (true, Mode::Ok) if request_line.starts_with("GET /versions ") => (200, VERSIONS),

@@ -724,11 +724,7 @@ impl Run {
 
     /// The systemctl invocations, one per line (`start -- docker mongod.service …`).
     pub fn calls(&self) -> Vec<String> {
-        fs::read_to_string(self.root.join("systemd/calls"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        fs::read_to_string(self.root.join("systemd/calls")).unwrap_or_default().lines().map(str::to_owned).collect()
     }
 
     /// The calls that change something (not show/is-active).
