@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::process::ProcessError;
+use crate::sys::process::ProcessError;
 
 /// The documented exit statuses besides 0, 2 (bad command line, decided by clap in `main`)
 /// and 128+N (interrupted by signal N). The numbers follow the OCF resource-agent API so
@@ -79,7 +79,7 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
                 _ => {}
             }
         }
-        if let Some(i) = cause.downcast_ref::<crate::signals::Interrupted>() {
+        if let Some(i) = cause.downcast_ref::<crate::sys::signals::Interrupted>() {
             return 128 + i.0 as u8;
         }
     }

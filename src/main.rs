@@ -4,31 +4,18 @@
 //! binary; the basename's suffix decides) it runs that command; otherwise the first
 //! argument names the command. `main` alone decides the exit status.
 
-mod cli;
-mod cluster;
-mod commands;
 mod config;
-mod docker;
 mod error;
-mod files;
-mod lock;
-mod logging;
-mod monitor;
-mod node;
-mod ocf;
-mod process;
-mod rest;
-mod setup;
-mod signals;
-mod systemd;
-mod token;
+mod front;
+mod ha;
+mod sys;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser};
 
-use cli::{Cli, Command};
+use front::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
@@ -51,14 +38,14 @@ fn main() -> ExitCode {
     let log = &command.common().log;
     // A resource agent's stdout is its meta-data; Pacemaker logs what it prints on stderr.
     let ocf = matches!(command, Command::Ocf(_));
-    logging::init(log.verbosity(), log.log_format, ocf);
-    match commands::run(&name, command) {
+    sys::logging::init(log.verbosity(), log.log_format, ocf);
+    match front::run(&name, command) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             tracing::error!("{name}: {e:#}");
             let code = error::exit_status(&e);
             // OCF has no 128+N: an interrupted action is a generic failure.
-            ExitCode::from(if ocf && code > 7 { ocf::OCF_ERR_GENERIC } else { code })
+            ExitCode::from(if ocf && code > 7 { front::pacemaker::state::OCF_ERR_GENERIC } else { code })
         }
     }
 }

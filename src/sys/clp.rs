@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::process::{Cmd, find_program};
+use crate::sys::process::{Cmd, find_program};
 
 /// The variables we log, in this order.
 pub const VARIABLES: &[&str] = &["CLP_EVENT", "CLP_SERVER", "CLP_DISK", "CLP_FACTOR", "CLP_GROUPNAME", "CLP_RESOURCENAME"];

@@ -1,14 +1,16 @@
 //! `eva-start`: the Exec resource's start script.
 
-use crate::cli::StartArgs;
 use crate::config::Config;
 use crate::error::failed;
-use crate::{cluster, lock, node, signals};
+use crate::front::cli::StartArgs;
+use crate::ha::node;
+use crate::sys::clp as cluster;
+use crate::sys::{lock, signals};
 
 pub fn run(name: &str, args: StartArgs) -> anyhow::Result<()> {
     let cfg = Config::load(&args.common.config)?;
     signals::install()?;
-    super::log_cluster_context();
+    crate::front::log_cluster_context();
     if cluster::disk_failed(|v| std::env::var(v).ok()) {
         return Err(failed(
             "CLP_DISK=FAILURE: the cluster reports the shared disk resource failed, and EVA's data is on it; not starting",

@@ -18,8 +18,8 @@ use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
 use crate::error::failed;
-use crate::logging::Secs;
-use crate::signals;
+use crate::sys::logging::Secs;
+use crate::sys::signals;
 
 /// A held lock; dropping it releases the lock.
 pub struct Lock {

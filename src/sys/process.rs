@@ -24,7 +24,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::signals;
+use crate::sys::signals;
 
 /// The directories searched after `PATH`, so that a cluster manager that starts us with an
 /// empty or minimal `PATH` still finds `systemctl`.
@@ -92,7 +92,7 @@ impl fmt::Display for ProcessError {
                 write!(f, "waiting for `{command}` failed: {source}")
             }
             ProcessError::TimedOut { command, after } => {
-                write!(f, "`{command}` timed out after {}; its process group was killed", crate::logging::Secs(*after))
+                write!(f, "`{command}` timed out after {}; its process group was killed", crate::sys::logging::Secs(*after))
             }
             ProcessError::Interrupted { command, signal } => {
                 write!(f, "`{command}` was stopped: we received {}", signals::signal_name(*signal))

@@ -1,13 +1,14 @@
 //! `eva-stop`: the Exec resource's stop script.
 
-use crate::cli::StopArgs;
 use crate::config::Config;
-use crate::{lock, node, signals};
+use crate::front::cli::StopArgs;
+use crate::ha::node;
+use crate::sys::{lock, signals};
 
 pub fn run(name: &str, args: StopArgs) -> anyhow::Result<()> {
     let cfg = Config::load(&args.common.config)?;
     signals::install()?;
-    super::log_cluster_context();
+    crate::front::log_cluster_context();
     let _lock = lock::acquire(&cfg.lock_file, cfg.lock_timeout, name)?;
     let report = node::stop(&cfg)?;
     match report.script_problem {

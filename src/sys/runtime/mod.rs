@@ -16,7 +16,7 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
 use crate::error::not_installed;
-use crate::process::{Cmd, ProcessError, Running, find_program, not_found};
+use crate::sys::process::{Cmd, ProcessError, Running, find_program, not_found};
 use inspect::ContainerState;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]

@@ -1,10 +1,10 @@
 //! `eva-check`: is this node set up as the guide requires? A table (or `--json`); exit 1
 //! when any check fails.
 
-use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::error::failed;
-use crate::setup::{self, Status};
+use crate::front::cli::CheckArgs;
+use crate::ha::setup::{self, Status};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let cfg = Config::load(&args.common.config)?;

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::ConfigFlags;
 use crate::config::{self, Config};
 use crate::error::not_configured;
+use crate::front::cli::ConfigFlags;
 
 /// OCF exit codes.
 pub const OCF_SUCCESS: u8 = 0;
@@ -131,7 +131,7 @@ pub fn flags(env: impl Fn(&str) -> Option<OsString>) -> anyhow::Result<ConfigFla
         filters: get("filters")?
             .map(|t| {
                 let filters = list(&t);
-                match filters.iter().find_map(|f| crate::docker::Filter::parse(f).err()) {
+                match filters.iter().find_map(|f| crate::sys::runtime::Filter::parse(f).err()) {
                     Some(problem) => Err(invalid("filters", problem)),
                     None => Ok(filters),
                 }
@@ -243,7 +243,7 @@ impl StateDir {
     pub fn write(&self, state: &State) -> std::io::Result<()> {
         fs::create_dir_all(&self.0)?;
         let json = serde_json::to_vec(state).map_err(std::io::Error::other)?;
-        crate::files::write_atomically(&self.state_file(), &json)
+        crate::sys::files::write_atomically(&self.state_file(), &json)
     }
 
     /// The recorded death, if a watcher wrote one.
@@ -333,8 +333,8 @@ pub fn stop_watcher(pid: i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::Kind;
-    use crate::token::TokenFormat;
+    use crate::ha::token::TokenFormat;
+    use crate::sys::runtime::Kind;
     use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {

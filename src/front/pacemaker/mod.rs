@@ -1,15 +1,18 @@
 //! `eva-master ACTION` / `eva-ha ocf ACTION`: the Pacemaker resource agent's entry.
 
+pub mod state;
+
 use std::time::Duration;
 
-use crate::cli::OcfArgs;
 use crate::config::Config;
-use crate::docker::Runtime;
 use crate::error::failed;
-use crate::monitor::now_ns;
-use crate::ocf::{self, OCF_ERR_UNIMPLEMENTED, OCF_NOT_RUNNING, OCF_SUCCESS, State, StateDir};
-use crate::systemd::{Systemd, UnitState};
-use crate::{lock, node, signals};
+use crate::front::cli::OcfArgs;
+use crate::ha::death_watch::now_ns;
+use crate::ha::node;
+use crate::sys::runtime::Runtime;
+use crate::sys::systemd::{Systemd, UnitState};
+use crate::sys::{lock, signals};
+use state::{self as ocf, OCF_ERR_UNIMPLEMENTED, OCF_NOT_RUNNING, OCF_SUCCESS, State, StateDir};
 
 /// How long `start` waits for monitor to say running.
 const SETTLE: Duration = Duration::from_secs(10);

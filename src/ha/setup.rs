@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::process::{find_program, not_found};
-use crate::systemd::Systemd;
-use crate::token::Token;
+use crate::ha::token::Token;
+use crate::sys::process::{find_program, not_found};
+use crate::sys::systemd::Systemd;
 
 /// The users the databases run as, per the guide.
 pub const MONGO_USER: &str = "mongod";
@@ -536,7 +536,7 @@ fn peers(dir: &Path, me: &NodeRecord, r: &mut Report) {
 fn write_record(dir: &Path, me: &NodeRecord) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_vec_pretty(me).map_err(std::io::Error::other)?;
-    crate::files::write_atomically(&dir.join(format!("{}.json", me.host)), &json)
+    crate::sys::files::write_atomically(&dir.join(format!("{}.json", me.host)), &json)
 }
 
 /// The same uids and gids, and the same configuration.json, as `other`.

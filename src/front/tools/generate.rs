@@ -17,8 +17,8 @@ use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
-use crate::cli::{Cli, Command, GenerateArgs, Generated, VERSION};
 use crate::error::ExitKind;
+use crate::front::cli::{Cli, Command, GenerateArgs, Generated, VERSION};
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let written = match args.what {

@@ -2,11 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cli::VerifyArgs;
 use crate::error::not_configured;
-use crate::logging::Secs;
-use crate::rest::{self, Password, Target};
-use crate::signals;
+use crate::front::cli::VerifyArgs;
+use crate::ha::rest::{self, Password, Target};
+use crate::sys::logging::Secs;
+use crate::sys::signals;
 
 /// Pause between two attempts under `--wait`.
 const RETRY_EVERY: Duration = Duration::from_secs(2);

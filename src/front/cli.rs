@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::logging::LogFormat;
-use crate::token::TokenFormat;
+use crate::ha::token::TokenFormat;
+use crate::sys::logging::LogFormat;
 
 /// Version and the git commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("EVA_HA_GIT_COMMIT"), ")");
@@ -253,7 +253,7 @@ pub struct ConfigFlags {
     pub no_rollback: bool,
     /// Container runtime eva-genw watches.
     #[arg(long, value_name = "RUNTIME")]
-    pub runtime: Option<crate::docker::Kind>,
+    pub runtime: Option<crate::sys::runtime::Kind>,
     /// Exit codes of a dying container that do not count as a failure, comma-separated.
     #[arg(long, value_name = "CODES", value_delimiter = ',', allow_negative_numbers = true)]
     pub ignore_exit_codes: Option<Vec<i64>>,
@@ -303,7 +303,7 @@ impl LogFlags {
 
 /// Checks a scope filter on the command line, so that a malformed one is a usage error.
 fn parse_filter(text: &str) -> Result<String, String> {
-    crate::docker::Filter::parse(text).map(|_| text.to_owned())
+    crate::sys::runtime::Filter::parse(text).map(|_| text.to_owned())
 }
 
 /// Parses a positive number of seconds, fractions allowed: `1500`, `0.5`.

@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::cli::{ConfigFlags, secs_to_duration};
-use crate::docker::{Filter, Kind};
 use crate::error::not_configured;
-use crate::token::TokenFormat;
+use crate::front::cli::{ConfigFlags, secs_to_duration};
+use crate::ha::token::TokenFormat;
+use crate::sys::runtime::{Filter, Kind};
 
 pub const DEFAULT_FILE: &str = "/etc/eva-ha/eva-ha.toml";
 pub const DEFAULT_WORKER_CONFIG: &str = "/opt/pulse/worker/config/configuration.json";

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::error::{failed, not_installed};
-use crate::logging::Step;
-use crate::process::{Cmd, Stream, is_executable};
-use crate::signals;
-use crate::systemd::{Systemd, UnitState};
-use crate::token::Token;
+use crate::ha::token::Token;
+use crate::sys::logging::Step;
+use crate::sys::process::{Cmd, Stream, is_executable};
+use crate::sys::signals;
+use crate::sys::systemd::{Systemd, UnitState};
 
 /// Journal lines shown for a unit that failed.
 const JOURNAL_LINES: usize = 10;

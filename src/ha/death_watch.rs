@@ -14,13 +14,13 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::docker::Runtime;
-use crate::docker::event::{self, DeathEvent, Event};
-use crate::docker::inspect::ContainerState;
 use crate::error::failed;
-use crate::logging::Secs;
-use crate::process::{Next, Stream};
-use crate::signals;
+use crate::sys::logging::Secs;
+use crate::sys::process::{Next, Stream};
+use crate::sys::runtime::Runtime;
+use crate::sys::runtime::event::{self, DeathEvent, Event};
+use crate::sys::runtime::inspect::ContainerState;
+use crate::sys::signals;
 
 /// Two accounts of one death (its event, `inspect`'s FinishedAt) lie at most this far apart.
 const SAME_DEATH: i64 = 2_000_000_000;
@@ -320,7 +320,10 @@ pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
                 }
                 Next::Idle => {}
                 Next::Ended(status) => {
-                    tracing::warn!("the event subscription ended ({}); reconnecting", crate::process::describe_status(status));
+                    tracing::warn!(
+                        "the event subscription ended ({}); reconnecting",
+                        crate::sys::process::describe_status(status)
+                    );
                     break;
                 }
             }

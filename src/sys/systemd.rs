@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::not_installed;
-use crate::process::{Cmd, ProcessError, find_program, not_found};
+use crate::sys::process::{Cmd, ProcessError, find_program, not_found};
 
 /// One unit as `systemctl show` describes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

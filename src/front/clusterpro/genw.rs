@@ -3,17 +3,17 @@
 //! Runs quietly while all is well; exits 1 with one line naming the container as soon as
 //! one dies with an exit code that counts, or when the engine stays unreachable.
 
-use crate::cli::GenwArgs;
 use crate::config::Config;
-use crate::docker::Runtime;
 use crate::error::failed;
-use crate::monitor::{self, Watch};
-use crate::{files, signals};
+use crate::front::cli::GenwArgs;
+use crate::ha::death_watch::{self, Watch};
+use crate::sys::runtime::Runtime;
+use crate::sys::{files, signals};
 
 pub fn run(args: GenwArgs) -> anyhow::Result<()> {
     let cfg = Config::load(&args.common.config)?;
     signals::install()?;
-    super::log_cluster_context();
+    crate::front::log_cluster_context();
     let runtime = Runtime::locate(cfg.runtime, cfg.filters.clone())?;
     let watch = Watch {
         ignore_exit_codes: cfg.ignore_exit_codes.clone(),
@@ -23,7 +23,7 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
     };
     // The verdict: a death that counts, or the engine lost; also into the death file when
     // asked (the Pacemaker agent's monitor reads it), unless we were told to stop.
-    let verdict = match monitor::watch(&runtime, &watch) {
+    let verdict = match death_watch::watch(&runtime, &watch) {
         Ok(death) => failed(death.describe()),
         Err(e) => e,
     };

@@ -1,0 +1,5 @@
+//! Commands for the administrator and the packager rather than the cluster: the effective
+//! configuration, and the generated man pages, completions and configuration documents.
+
+pub mod generate;
+pub mod show_config;

@@ -1,0 +1,9 @@
+//! The core: what eva-ha does for a master node, whichever cluster calls it. Nothing here
+//! knows of CLUSTERPRO's or Pacemaker's conventions; the front ends (`crate::front`) map
+//! their calls onto these modules and their errors onto exit statuses.
+
+pub mod death_watch;
+pub mod node;
+pub mod rest;
+pub mod setup;
+pub mod token;
