@@ -25,6 +25,7 @@ apt_install() {
 command -v jq >/dev/null || apt_install jq
 [ -x /bin/busybox ] || apt_install busybox-static    # the containers of the eva-genw tests
 command -v podman >/dev/null || apt_install podman
+command -v runc >/dev/null || apt_install runc      # podman's OCI runtime where crun refuses hybrid cgroups
 scripts/ensure-docker.sh
 say "node image: $(scripts/node-image.sh)"
 

@@ -25,16 +25,40 @@ fn ready() -> Option<()> {
     if !require("podman (apt-get install podman)", present) {
         return None;
     }
+    let runtime = oci_runtime();
+    let have_runtime = Command::new(runtime).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !require(&format!("the OCI runtime {runtime} (apt-get install {runtime})"), have_runtime) {
+        return None;
+    }
     if !podman(&["image", "exists", IMAGE]).status.success() {
         common::engine::import_busybox(Command::new("podman"), IMAGE);
     }
     Some(())
 }
 
+/// The OCI runtime for our containers: crun (podman's default) refuses a hybrid cgroup
+/// layout (v1 controllers beside a v2 `unified` tree, as on some CI machines), runc runs
+/// there. eva-genw itself never needs it: events, inspect and ps do not start containers.
+fn oci_runtime() -> &'static str {
+    if std::path::Path::new("/sys/fs/cgroup/unified").is_dir() { "runc" } else { "crun" }
+}
+
 /// `podman run -d` with this sandbox's limits; the container's id.
 fn run(name: &str, extra: &[&str], script: &str) -> String {
-    let mut args =
-        vec!["run", "-d", "--name", name, "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];
+    let mut args = vec![
+        "--runtime",
+        oci_runtime(),
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+    ];
     args.extend_from_slice(extra);
     args.extend_from_slice(&[IMAGE, "sh", "-c", script]);
     let out = podman(&args);

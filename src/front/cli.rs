@@ -1,29 +1,79 @@
 //! The command line as typed: raw flags, before any validation.
 //!
-//! Every command shares one set of configuration flags ([`ConfigFlags`]) and logging flags
-//! ([`LogFlags`]); `config::Config::load` turns the flags, the environment and the file into
-//! the validated configuration. Flag values are parsed by clap, so a malformed flag is a
-//! usage error (status 2) while a malformed file or variable is a configuration error (6).
+//! One table, [`LINKS`], maps the name a command is invoked under (a symbolic link such as
+//! `eva-start`) to its subcommand; [`parse`] uses it, and so do the man pages. Each command
+//! accepts the configuration flags of the settings it reads ([`ConfigFlags`], made from
+//! the declarations in `config::settings`) and no others, so that a flag that would be
+//! ignored is a usage error; the logging flags ([`LogFlags`]) are on every command. Flag
+//! values are checked by clap, so a malformed flag is a usage error (status 2) while a
+//! malformed file or variable is a configuration error (6).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::ha::token::TokenFormat;
+use crate::config::{self, ALL, AnyKey, Flag, Given, Names, Origin, Overrides};
 use crate::sys::logging::LogFormat;
 
 /// Version and the git commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("EVA_HA_GIT_COMMIT"), ")");
 
+/// The multi-call binary's own name: `eva-ha SUBCOMMAND`.
+pub const MULTI_CALL: &str = "eva-ha";
+
+/// The commands that have a name of their own (a symbolic link to the binary): the link
+/// name and the subcommand it runs.
+pub const LINKS: &[(&str, &str)] = &[
+    ("eva-start", "start"),
+    ("eva-stop", "stop"),
+    ("eva-genw", "genw"),
+    ("eva-check", "check"),
+    ("eva-verify", "verify"),
+    ("eva-master", "ocf"),
+];
+
+/// How the binary was invoked, by the basename of argv[0].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invocation {
+    /// `eva-ha`: the first argument names the command.
+    MultiCall,
+    /// A link: (its name, the subcommand).
+    Link(&'static str, &'static str),
+    /// Any other name.
+    Unknown(String),
+}
+
+/// Whether `base` is `name`, or `name` after a prefix that ends in a separator
+/// (`x86_64-eva-start`): never a bare suffix (`fooeva-start`).
+fn is_named(base: &str, name: &str) -> bool {
+    base.strip_suffix(name).is_some_and(|prefix| prefix.is_empty() || prefix.ends_with(|c: char| !c.is_ascii_alphanumeric()))
+}
+
+/// The invocation for an argv[0] such as `/usr/sbin/eva-start`.
+pub fn invocation(argv0: &str) -> Invocation {
+    let base = argv0.rsplit('/').next().unwrap_or(argv0);
+    if let Some((link, sub)) = LINKS.iter().find(|(link, _)| is_named(base, link)) {
+        return Invocation::Link(link, sub);
+    }
+    if is_named(base, MULTI_CALL) { Invocation::MultiCall } else { Invocation::Unknown(base.to_owned()) }
+}
+
+/// The link name of a subcommand, if it has one.
+pub fn link_of(sub: &str) -> Option<&'static str> {
+    LINKS.iter().find(|(_, s)| *s == sub).map(|(link, _)| *link)
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "eva-ha",
     version = VERSION,
-    about = "High availability for the NEC EVA master node under CLUSTERPRO X",
+    about = "High availability for the NEC EVA master node under CLUSTERPRO X (and Pacemaker)",
     long_about = "High availability for the NEC EVA master node under CLUSTERPRO X.\n\n\
         Also runs as eva-start, eva-stop, eva-genw, eva-check and eva-verify when invoked \
-        under those names (symbolic links to this binary)."
+        under those names (symbolic links to this binary), and as eva-master, the Pacemaker \
+        resource agent ocf:eva-ha:eva-master."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -46,62 +96,97 @@ pub enum Command {
     Config(ConfigArgs),
     /// The OCF resource agent for Pacemaker (also invoked as eva-master).
     Ocf(OcfArgs),
-    /// Write the man pages or the shell completions into a directory (for packaging).
+    /// Write the man pages, the shell completions or the configuration documents (for packaging).
     #[command(hide = true)]
     Generate(GenerateArgs),
 }
 
 impl Command {
-    /// The subcommand's name: `start`, `stop`, …
-    pub fn name(&self) -> &'static str {
+    /// The logging flags every command has.
+    pub fn log(&self) -> &LogFlags {
         match self {
-            Command::Start(_) => "start",
-            Command::Stop(_) => "stop",
-            Command::Genw(_) => "genw",
-            Command::Check(_) => "check",
-            Command::Verify(_) => "verify",
-            Command::Config(_) => "config",
-            Command::Ocf(_) => "ocf",
-            Command::Generate(_) => "generate",
+            Command::Start(a) => &a.log,
+            Command::Stop(a) => &a.log,
+            Command::Genw(a) => &a.log,
+            Command::Check(a) => &a.log,
+            Command::Verify(a) => &a.log,
+            Command::Config(a) => &a.log,
+            Command::Ocf(a) => &a.log,
+            Command::Generate(a) => &a.log,
         }
     }
+}
 
-    /// The flags every command has.
-    pub fn common(&self) -> &Common {
-        match self {
-            Command::Start(a) => &a.common,
-            Command::Stop(a) => &a.common,
-            Command::Config(a) => &a.common,
-            Command::Ocf(a) => &a.common,
-            Command::Genw(a) => &a.common,
-            Command::Verify(a) => &a.common,
-            Command::Check(a) => &a.common,
-            Command::Generate(a) => &a.common,
+/// Parses the command line: the command, and the name to report it under (`eva-start`,
+/// `eva-ha config`).
+pub fn parse(argv: Vec<OsString>) -> Result<(String, Command), clap::Error> {
+    let argv0 = argv.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
+    match invocation(&argv0) {
+        Invocation::MultiCall => {
+            let command = Cli::try_parse_from(argv)?.command;
+            let sub = Cli::command().get_subcommands().map(|s| s.get_name().to_owned()).find(|n| name_of(&command) == n);
+            Ok((format!("{MULTI_CALL} {}", sub.unwrap_or_default()), command))
+        }
+        // Named as invoked (`x86_64-eva-stop`), so that the log says what the cluster ran.
+        Invocation::Link(_, sub) => {
+            let base = argv0.rsplit('/').next().unwrap_or(&argv0).to_owned();
+            let command = parse_as(&base, sub, argv)?;
+            Ok((base, command))
+        }
+        Invocation::Unknown(base) => {
+            let names: Vec<&str> = std::iter::once(MULTI_CALL).chain(LINKS.iter().map(|(l, _)| *l)).collect();
+            Err(Cli::command().error(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invoked as `{base}`, which is not a name of this program: invoke it as {}", names.join(", ")),
+            ))
         }
     }
+}
 
-    /// The subcommand name for an invocation name such as `/usr/sbin/eva-start`: the
-    /// basename's suffix decides, so `x86_64-eva-start` works too.
-    pub fn for_invocation(argv0: &str) -> Option<&'static str> {
-        let base = argv0.rsplit('/').next().unwrap_or(argv0);
-        [
-            ("eva-start", "start"),
-            ("eva-stop", "stop"),
-            ("eva-genw", "genw"),
-            ("eva-check", "check"),
-            ("eva-verify", "verify"),
-            ("eva-master", "ocf"),
-        ]
-        .into_iter()
-        .find(|(name, _)| base.ends_with(name))
-        .map(|(_, sub)| sub)
+fn name_of(command: &Command) -> &'static str {
+    match command {
+        Command::Start(_) => "start",
+        Command::Stop(_) => "stop",
+        Command::Genw(_) => "genw",
+        Command::Check(_) => "check",
+        Command::Verify(_) => "verify",
+        Command::Config(_) => "config",
+        Command::Ocf(_) => "ocf",
+        Command::Generate(_) => "generate",
     }
+}
+
+/// The clap definition of a subcommand as its link presents it: named after the link, with
+/// the subcommand's about and arguments.
+pub fn link_command(link: &str, sub: &str) -> clap::Command {
+    let cmd = Cli::command().find_subcommand(sub).cloned().unwrap_or_else(|| panic!("no subcommand {sub}"));
+    cmd.name(link.to_owned()).bin_name(link.to_owned()).version(VERSION)
+}
+
+/// Parses `argv` for the subcommand `sub`, invoked under its own name `link`.
+fn parse_as(link: &str, sub: &str, argv: Vec<OsString>) -> Result<Command, clap::Error> {
+    let matches = link_command(link, sub).try_get_matches_from(argv)?;
+    from_sub_matches(sub, &matches)
+}
+
+fn from_sub_matches(sub: &str, m: &ArgMatches) -> Result<Command, clap::Error> {
+    Ok(match sub {
+        "start" => Command::Start(StartArgs::from_arg_matches(m)?),
+        "stop" => Command::Stop(StopArgs::from_arg_matches(m)?),
+        "genw" => Command::Genw(GenwArgs::from_arg_matches(m)?),
+        "check" => Command::Check(CheckArgs::from_arg_matches(m)?),
+        "verify" => Command::Verify(VerifyArgs::from_arg_matches(m)?),
+        "ocf" => Command::Ocf(OcfArgs::from_arg_matches(m)?),
+        other => unreachable!("{other} has no link"),
+    })
 }
 
 #[derive(Debug, Args)]
 pub struct StartArgs {
     #[command(flatten)]
-    pub common: Common,
+    pub config: ConfigFlags<{ config::START }>,
+    #[command(flatten)]
+    pub log: LogFlags,
 }
 
 #[derive(Debug, Args)]
@@ -110,7 +195,9 @@ pub struct StopArgs {
     #[arg(long)]
     pub strict: bool,
     #[command(flatten)]
-    pub common: Common,
+    pub config: ConfigFlags<{ config::STOP }>,
+    #[command(flatten)]
+    pub log: LogFlags,
 }
 
 #[derive(Debug, Args)]
@@ -123,7 +210,9 @@ pub struct GenwArgs {
     #[arg(long, value_name = "FILE", hide = true)]
     pub death_file: Option<PathBuf>,
     #[command(flatten)]
-    pub common: Common,
+    pub config: ConfigFlags<{ config::GENW }>,
+    #[command(flatten)]
+    pub log: LogFlags,
 }
 
 #[derive(Debug, Args)]
@@ -132,7 +221,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub common: Common,
+    pub config: ConfigFlags<{ config::CHECK }>,
+    #[command(flatten)]
+    pub log: LogFlags,
 }
 
 #[derive(Debug, Args)]
@@ -163,7 +254,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "10")]
     pub timeout: Duration,
     #[command(flatten)]
-    pub common: Common,
+    pub log: LogFlags,
 }
 
 #[derive(Debug, Args)]
@@ -173,112 +264,111 @@ pub struct OcfArgs {
     #[arg(value_name = "ACTION")]
     pub action: String,
     #[command(flatten)]
-    pub common: Common,
+    pub log: LogFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     #[command(flatten)]
-    pub common: Common,
+    pub config: ConfigFlags<{ config::EVERY }>,
+    #[command(flatten)]
+    pub log: LogFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// What to write: `man` (one page per command, section 1) or `completions` (bash, zsh
-    /// and fish, in subdirectories).
+    /// and fish, in subdirectories) into DIR; `example` (eva-ha.toml.example) or
+    /// `config-table` (README's configuration table) on stdout.
     #[arg(value_name = "WHAT")]
     pub what: Generated,
-    /// The directory to write into (created when missing).
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The directory to write into (created when missing); for `man` and `completions`.
+    #[arg(value_name = "DIR", required_if_eq_any = [("what", "man"), ("what", "completions")])]
+    pub dir: Option<PathBuf>,
     #[command(flatten)]
-    pub common: Common,
+    pub log: LogFlags,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Generated {
     Man,
     Completions,
+    Example,
+    ConfigTable,
 }
 
-/// The flags every command accepts.
-#[derive(Debug, Args)]
-pub struct Common {
-    #[command(flatten)]
-    pub config: ConfigFlags,
-    #[command(flatten)]
-    pub log: LogFlags,
+/// The configuration flags of the settings that the commands in `READERS` (bits of
+/// `config::START` …) read, and `--config`: made from the declarations, so that each
+/// command has exactly its own.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigFlags<const READERS: u8> {
+    pub overrides: Overrides,
 }
 
-/// Configuration flags: each overrides the file key of the same name and its
-/// `EVA_HA_<KEY>` environment variable.
-#[derive(Debug, Default, Args)]
-#[command(next_help_heading = "Configuration")]
-pub struct ConfigFlags {
-    /// Configuration file [default: $EVA_HA_CONFIG, else /etc/eva-ha/eva-ha.toml if present].
-    #[arg(short = 'c', long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// EVA's install directory, where the master scripts are.
-    #[arg(long, value_name = "DIR")]
-    pub install_dir: Option<PathBuf>,
-    /// EVA's worker configuration, which holds workerToken.
-    #[arg(long, value_name = "FILE")]
-    pub worker_config: Option<PathBuf>,
-    /// How the token is passed: json (what `jq .workerToken` prints, quotes included) or raw.
-    #[arg(long, value_name = "FORMAT")]
-    pub token_format: Option<TokenFormat>,
-    /// The systemd units the master needs, comma-separated.
-    #[arg(long, value_name = "UNITS", value_delimiter = ',')]
-    pub units: Option<Vec<String>>,
-    /// The master's start script, relative to the install directory.
-    #[arg(long, value_name = "FILE")]
-    pub start_script: Option<PathBuf>,
-    /// The master's stop script, relative to the install directory.
-    #[arg(long, value_name = "FILE")]
-    pub stop_script: Option<PathBuf>,
-    /// Deadline for each master script, in seconds.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub script_timeout: Option<Duration>,
-    /// Deadline for each systemctl start or stop, in seconds.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub unit_timeout: Option<Duration>,
-    /// Lock file that keeps two runs from interleaving.
-    #[arg(long, value_name = "FILE")]
-    pub lock_file: Option<PathBuf>,
-    /// How long to wait for the lock, in seconds.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub lock_timeout: Option<Duration>,
-    /// When a start fails, leave what it started running (default: stop it again).
-    #[arg(long)]
-    pub no_rollback: bool,
-    /// Container runtime eva-genw watches.
-    #[arg(long, value_name = "RUNTIME")]
-    pub runtime: Option<crate::sys::runtime::Kind>,
-    /// Exit codes of a dying container that do not count as a failure, comma-separated.
-    #[arg(long, value_name = "CODES", value_delimiter = ',', allow_negative_numbers = true)]
-    pub ignore_exit_codes: Option<Vec<i64>>,
-    /// Watch only containers matching this filter: label=KEY[=VALUE] or container=NAME
-    /// (repeatable; all must match).
-    #[arg(long = "filter", value_name = "FILTER", value_parser = parse_filter)]
-    pub filters: Option<Vec<String>>,
-    /// Seconds before eva-genw's first verdict (deaths during it still count).
-    #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero)]
-    pub initial_delay: Option<Duration>,
-    /// Seconds the engine may stay unreachable before eva-genw fails (0: wait forever).
-    #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero)]
-    pub daemon_grace: Option<Duration>,
-    /// Where the shared disk is mounted on the active node.
-    #[arg(long, value_name = "DIR")]
-    pub shared_mount: Option<PathBuf>,
-    /// EVA's data directory, a link to <shared mount>/pulse.
-    #[arg(long, value_name = "DIR")]
-    pub pulse_dir: Option<PathBuf>,
-    /// MongoDB's data directory, a link to <shared mount>/pulse/mongo.
-    #[arg(long, value_name = "DIR")]
-    pub mongo_dir: Option<PathBuf>,
-    /// PostgreSQL's data directory, a link to <shared mount>/pulse/pg_data.
-    #[arg(long, value_name = "DIR")]
-    pub pgdata_dir: Option<PathBuf>,
+impl<const READERS: u8> ConfigFlags<READERS> {
+    fn keys() -> impl Iterator<Item = &'static dyn AnyKey> {
+        ALL.iter().copied().filter(|k| k.meta().read_by & READERS != 0)
+    }
+}
+
+impl<const READERS: u8> FromArgMatches for ConfigFlags<READERS> {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut overrides = Overrides { file: m.get_one::<PathBuf>("config").cloned(), given: Vec::new() };
+        for key in Self::keys() {
+            let items: Vec<String> = match key.meta().flag {
+                Flag::Negate if m.get_flag(key.name()) => vec!["false".to_owned()],
+                Flag::Negate => continue,
+                _ => match m.get_many::<String>(key.name()) {
+                    Some(values) => values.cloned().collect(),
+                    None => continue,
+                },
+            };
+            overrides.given.push(Given { key: key.name(), items, origin: Origin::Flag(key.long_flag()) });
+        }
+        Ok(ConfigFlags { overrides })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl<const READERS: u8> Args for ConfigFlags<READERS> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let mut cmd = cmd.next_help_heading("Configuration").arg(
+            Arg::new("config").short('c').long("config").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help(
+                format!("Configuration file [default: ${}, else {} if present]", config::FILE_VARIABLE, config::DEFAULT_FILE),
+            ),
+        );
+        for key in Self::keys() {
+            cmd = cmd.arg(flag(key));
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// A setting's flag, as its declaration says.
+fn flag(key: &'static dyn AnyKey) -> Arg {
+    let meta = key.meta();
+    let default = key.default_text();
+    let help = match (meta.flag, default.is_empty()) {
+        (Flag::Negate, _) | (_, true) => format!("{}.", meta.doc),
+        (_, false) => format!("{} [default: {default}]", meta.doc),
+    };
+    let check = move |text: &str| key.check_flag(text).map(|()| text.to_owned());
+    let arg = Arg::new(key.name()).long(key.long_flag()).help(help);
+    match meta.flag {
+        Flag::Value(value_name) => {
+            arg.value_name(value_name).action(ArgAction::Set).allow_negative_numbers(true).value_parser(check)
+        }
+        Flag::Repeat { value_name, .. } => arg.value_name(value_name).action(ArgAction::Append).value_parser(check),
+        Flag::Negate => arg.action(ArgAction::SetTrue),
+    }
 }
 
 #[derive(Debug, Default, Args)]
@@ -301,58 +391,93 @@ impl LogFlags {
     }
 }
 
-/// Checks a scope filter on the command line, so that a malformed one is a usage error.
-fn parse_filter(text: &str) -> Result<String, String> {
-    crate::sys::runtime::Filter::parse(text).map(|_| text.to_owned())
-}
-
-/// Parses a positive number of seconds, fractions allowed: `1500`, `0.5`.
+/// A positive number of seconds, fractions allowed: `1500`, `0.5`.
 pub fn parse_secs(text: &str) -> Result<Duration, String> {
-    secs_to_duration(parse_number(text)?, false)
+    let d = parse_secs_or_zero(text)?;
+    if d.is_zero() { Err(format!("{text} is not a number of seconds above 0")) } else { Ok(d) }
 }
 
 /// Like [`parse_secs`], but 0 is allowed (no delay; wait forever).
 pub fn parse_secs_or_zero(text: &str) -> Result<Duration, String> {
-    secs_to_duration(parse_number(text)?, true)
-}
-
-fn parse_number(text: &str) -> Result<f64, String> {
-    text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds"))
-}
-
-/// The largest timeout we accept: a week.
-const MAX_SECS: f64 = 7.0 * 86400.0;
-
-pub fn secs_to_duration(secs: f64, zero_ok: bool) -> Result<Duration, String> {
-    let low_ok = if zero_ok { secs >= 0.0 } else { secs > 0.0 };
-    if secs.is_finite() && low_ok && secs <= MAX_SECS {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        let low = if zero_ok { "from 0" } else { "above 0" };
-        Err(format!("{secs} is not a number of seconds {low} up to {MAX_SECS}"))
-    }
+    <Duration as config::value::Value>::from_text(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+        for (link, sub) in LINKS {
+            link_command(link, sub).debug_assert();
+        }
     }
 
     #[test]
     fn invocation_names() {
-        assert_eq!(Command::for_invocation("/usr/sbin/eva-start"), Some("start"));
-        assert_eq!(Command::for_invocation("eva-stop"), Some("stop"));
-        assert_eq!(Command::for_invocation("x86_64-eva-genw"), Some("genw"));
-        assert_eq!(Command::for_invocation("./eva-check"), Some("check"));
-        assert_eq!(Command::for_invocation("eva-verify"), Some("verify"));
-        assert_eq!(Command::for_invocation("/usr/lib/ocf/resource.d/eva-ha/eva-master"), Some("ocf"));
-        assert_eq!(Command::for_invocation("/usr/sbin/eva-ha"), None);
-        assert_eq!(Command::for_invocation("eva-start/eva-ha"), None);
+        assert_eq!(invocation("/usr/sbin/eva-start"), Invocation::Link("eva-start", "start"));
+        assert_eq!(invocation("eva-stop"), Invocation::Link("eva-stop", "stop"));
+        assert_eq!(invocation("x86_64-eva-genw"), Invocation::Link("eva-genw", "genw"));
+        assert_eq!(invocation("./eva-check"), Invocation::Link("eva-check", "check"));
+        assert_eq!(invocation("eva-verify"), Invocation::Link("eva-verify", "verify"));
+        assert_eq!(invocation("/usr/lib/ocf/resource.d/eva-ha/eva-master"), Invocation::Link("eva-master", "ocf"));
+        assert_eq!(invocation("/usr/sbin/eva-ha"), Invocation::MultiCall);
+        assert_eq!(invocation("eva-start/eva-ha"), Invocation::MultiCall);
+        assert_eq!(invocation("fooeva-start"), Invocation::Unknown("fooeva-start".into()));
+        assert_eq!(invocation("eva-started"), Invocation::Unknown("eva-started".into()));
+        assert_eq!(invocation("/tmp/evaha"), Invocation::Unknown("evaha".into()));
+    }
+
+    #[test]
+    fn an_unknown_name_is_a_usage_error() {
+        let e = parse(vec!["fooeva-start".into()]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("fooeva-start"), "{e}");
+    }
+
+    #[test]
+    fn each_command_has_the_flags_of_what_it_reads_and_no_others() {
+        let flags = |link: &str, sub: &str| -> Vec<String> {
+            let mut cmd = link_command(link, sub);
+            cmd.build();
+            cmd.get_arguments().filter_map(|a| a.get_long().map(str::to_owned)).collect()
+        };
+        let start = flags("eva-start", "start");
+        assert!(start.contains(&"install-dir".to_owned()) && start.contains(&"no-rollback".to_owned()), "{start:?}");
+        assert!(!start.contains(&"daemon-grace".to_owned()), "{start:?}");
+        let genw = flags("eva-genw", "genw");
+        assert!(genw.contains(&"filter".to_owned()) && !genw.contains(&"install-dir".to_owned()), "{genw:?}");
+        for (link, sub) in [("eva-verify", "verify"), ("eva-master", "ocf")] {
+            let f = flags(link, sub);
+            for key in ALL {
+                assert!(!f.contains(&key.long_flag()), "{link} has --{}", key.long_flag());
+            }
+            assert!(!f.contains(&"config".to_owned()), "{link} has --config");
+            assert!(f.contains(&"log-format".to_owned()), "{link}: {f:?}");
+        }
+        let e = parse(vec!["eva-verify".into(), "--master".into(), "x".into(), "--install-dir".into(), "/x".into()]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("--install-dir"), "{e}");
+    }
+
+    #[test]
+    fn flags_become_overrides_with_their_origin() {
+        let (_, command) = parse(
+            ["eva-ha", "config", "--units", "a,b", "--filter", "label=x", "--filter", "container=y", "--no-rollback"]
+                .map(OsString::from)
+                .to_vec(),
+        )
+        .unwrap();
+        let Command::Config(args) = command else { panic!("not config") };
+        let given = &args.config.overrides.given;
+        let units = given.iter().find(|g| g.key == "units").unwrap();
+        assert_eq!((units.items.clone(), units.origin.clone()), (vec!["a,b".to_owned()], Origin::Flag("units".into())));
+        let filters = given.iter().find(|g| g.key == "filters").unwrap();
+        assert_eq!(filters.items, ["label=x", "container=y"]);
+        assert_eq!(given.iter().find(|g| g.key == "rollback").unwrap().items, ["false"]);
+        let e = parse(["eva-ha", "genw", "--filter", "name=x"].map(OsString::from).to_vec()).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]

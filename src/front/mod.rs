@@ -1,42 +1,52 @@
-//! One module per command, each with one entry function `run`.
-//!
-//! The commands are front ends: they load the configuration, take the lock, log the
-//! cluster's context and call the core (`node`). Failures of the commands the cluster runs
-//! also go to the cluster's alert log.
+//! The front ends: how clusters and administrators call eva-ha. Each command is a module
+//! with one entry function `run`; this module dispatches to it, logs the error chain once
+//! (`{:#}`) and turns the outcome into the exit status. The CLUSTERPRO commands use the
+//! documented statuses of `crate::error`; the Pacemaker agent maps onto OCF's own codes
+//! (`pacemaker::status`).
 
 pub mod cli;
 mod clusterpro;
 pub mod pacemaker;
 mod tools;
 
-use crate::front::cli::Command;
-use crate::sys::clp as cluster;
+use cli::Command;
 
-/// Runs `command`; `name` is how it was invoked (`eva-start`). Success is 0, or the
-/// resource agent's other non-error status (7: not running).
-pub fn run(name: &str, command: Command) -> anyhow::Result<u8> {
-    let alerts = matches!(command, Command::Start(_) | Command::Stop(_) | Command::Genw(_));
+use crate::sys::{clp, logging};
+
+/// Runs `command`, invoked as `name` (`eva-start`, `eva-ha config`), and returns the exit
+/// status.
+pub fn run(name: &str, command: Command) -> u8 {
+    let log = command.log();
+    // A resource agent's stdout is its meta-data; Pacemaker logs what it prints on stderr.
+    let agent = matches!(command, Command::Ocf(_));
+    logging::init(log.verbosity(), log.log_format, agent);
+    let cluster_runs_it = matches!(command, Command::Start(_) | Command::Stop(_) | Command::Genw(_));
     let result = match command {
+        Command::Ocf(args) => return pacemaker::run(name, args),
         Command::Start(args) => clusterpro::start::run(name, args),
         Command::Stop(args) => clusterpro::stop::run(name, args),
-        Command::Config(args) => tools::show_config::run(args),
         Command::Genw(args) => clusterpro::genw::run(args),
-        Command::Verify(args) => clusterpro::verify::run(args),
         Command::Check(args) => clusterpro::check::run(args),
+        Command::Verify(args) => clusterpro::verify::run(args),
+        Command::Config(args) => tools::show_config::run(args),
         Command::Generate(args) => tools::generate::run(args),
-        Command::Ocf(args) => return pacemaker::run(name, args),
     };
-    // Interrupted, we have no time left, and the cluster reports its own timeout.
-    let interrupted = crate::sys::signals::pending().is_some();
-    if let (Err(e), true, false) = (&result, alerts, interrupted) {
-        cluster::alert(&format!("{name} failed: {e:#}"));
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("{name}: {e:#}");
+            // Interrupted, we have no time left, and the cluster reports its own timeout.
+            if cluster_runs_it && crate::sys::signals::pending().is_none() {
+                clp::alert(&format!("{name} failed: {e:#}"));
+            }
+            crate::error::exit_status(&e)
+        }
     }
-    result.map(|()| 0)
 }
 
 /// Logs CLUSTERPRO's variables when it called us.
-pub(crate) fn log_cluster_context() {
-    if let Some(vars) = cluster::environment(|v| std::env::var(v).ok()) {
+fn log_cluster_context() {
+    if let Some(vars) = clp::environment(|v| std::env::var(v).ok()) {
         tracing::info!("cluster: {vars}");
     }
 }

@@ -38,8 +38,8 @@ pub fn prepare_start(cfg: &Config) -> anyhow::Result<StartPlan> {
     let install_dir = existing_dir(cfg.install_dir()?)?;
     let script = script_path(&install_dir, &cfg.start_script, "start script")?;
     let token = Token::read(&cfg.worker_config)?;
-    let token_arg = format!("--token={}", token.formatted(cfg.token_format)?);
-    let systemd = Systemd::locate(cfg.unit_timeout)?;
+    let token_arg = format!("--token={}", token.formatted(*cfg.token_format)?);
+    let systemd = Systemd::locate(*cfg.unit_timeout)?;
     let before = systemd.show(&cfg.units)?;
     if let Some(missing) = before.iter().find(|u| !u.is_loaded()) {
         return Err(not_installed(format!("unit {} is not installed (systemctl: LoadState=not-found)", missing.name)));
@@ -48,7 +48,7 @@ pub fn prepare_start(cfg: &Config) -> anyhow::Result<StartPlan> {
         "validated: {}, worker token from {} ({} format), units {}",
         script.display(),
         cfg.worker_config.display(),
-        cfg.token_format,
+        *cfg.token_format,
         describe_all(&before)
     ));
     Ok(StartPlan { install_dir, script, token_arg, secrets: token.secrets(), systemd, before })
@@ -107,7 +107,7 @@ fn bring_up(cfg: &Config, plan: &StartPlan) -> Result<(), (anyhow::Error, bool)>
         .secret_arg(token_arg, "--token=***", &secrets[0])
         .redact(&secrets[1])
         .current_dir(install_dir)
-        .timeout(cfg.script_timeout);
+        .timeout(*cfg.script_timeout);
     run_script(&cmd, script).map_err(|e| (e, true))
 }
 
@@ -122,14 +122,15 @@ pub struct StopReport {
 /// confirms none is left running; failed units are counted as stopped and reset.
 pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
     let whole = Step::start();
-    let systemd = Systemd::locate(cfg.unit_timeout)?;
+    let systemd = Systemd::locate(*cfg.unit_timeout)?;
     let mut report = StopReport::default();
 
     let script = cfg
         .install_dir()
         .and_then(existing_dir)
         .and_then(|dir| script_path(&dir, &cfg.stop_script, "stop script").map(|s| (dir, s)));
-    match script.and_then(|(dir, script)| run_script(&Cmd::new(&script).current_dir(&dir).timeout(cfg.script_timeout), &script)) {
+    match script.and_then(|(dir, script)| run_script(&Cmd::new(&script).current_dir(&dir).timeout(*cfg.script_timeout), &script))
+    {
         Ok(()) => {}
         Err(e) => {
             if signals::pending().is_some() {
@@ -186,7 +187,7 @@ fn rollback(cfg: &Config, plan: &StartPlan, master_ran: bool) {
         tracing::warn!("interrupted: not rolling back; run eva-stop to clean up");
         return;
     }
-    if !cfg.rollback {
+    if !*cfg.rollback {
         tracing::warn!("rollback disabled: leaving the node as the failed start left it");
         return;
     }
@@ -194,7 +195,7 @@ fn rollback(cfg: &Config, plan: &StartPlan, master_ran: bool) {
     if master_ran {
         match script_path(&plan.install_dir, &cfg.stop_script, "stop script") {
             Ok(stop) => {
-                let cmd = Cmd::new(&stop).current_dir(&plan.install_dir).timeout(cfg.script_timeout);
+                let cmd = Cmd::new(&stop).current_dir(&plan.install_dir).timeout(*cfg.script_timeout);
                 if let Err(e) = run_script(&cmd, &stop) {
                     tracing::warn!("rollback: {e:#}");
                 }

@@ -128,7 +128,7 @@ pub fn check(cfg: &Config) -> Report {
 /// The shared disk: configured, and mounted here (active) or not (standby). Its path when
 /// mounted.
 fn shared_disk(cfg: &Config, r: &mut Report) -> Option<PathBuf> {
-    let Some(mount) = &cfg.shared_mount else {
+    let Some(mount) = &cfg.shared_mount.value else {
         r.fail(
             "shared disk",
             "shared_mount",
@@ -234,7 +234,7 @@ fn users(r: &mut Report) -> Vec<(&'static str, Option<Ids>)> {
 
 /// The three links into the shared disk, their targets and the database links' owners.
 fn links(cfg: &Config, mounted: Option<&Path>, users: &[(&'static str, Option<Ids>)], r: &mut Report) {
-    let Some(shared) = &cfg.shared_mount else { return };
+    let Some(shared) = &cfg.shared_mount.value else { return };
     let owner_of = |name: &str| users.iter().find(|(n, _)| *n == name).and_then(|(_, ids)| *ids);
     let links = [
         (&cfg.pulse_dir, shared.join("pulse"), None),
@@ -421,7 +421,7 @@ fn worker_token(cfg: &Config, mounted: bool, r: &mut Report) {
 
 /// systemctl, the units installed and disabled at boot, docker.socket.
 fn units(cfg: &Config, r: &mut Report) {
-    let systemd = match Systemd::locate(cfg.unit_timeout) {
+    let systemd = match Systemd::locate(*cfg.unit_timeout) {
         Ok(s) => s,
         Err(e) => {
             r.fail("systemd", "systemctl", format!("{e:#}"), "eva-ha needs systemd's systemctl");

@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn json_format_matches_real_jq_vectors() {
-        let text = include_str!("../tests/data/jq-vectors.json");
+        let text = include_str!("../../tests/data/jq-vectors.json");
         let vectors: Vec<Vector> = serde_json::from_str(text).unwrap();
         assert!(vectors.len() >= 20, "too few vectors: {}", vectors.len());
         for v in vectors {

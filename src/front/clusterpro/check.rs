@@ -7,7 +7,7 @@ use crate::front::cli::CheckArgs;
 use crate::ha::setup::{self, Status};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
-    let cfg = Config::load(&args.common.config)?;
+    let cfg = Config::load(&args.config.overrides)?;
     let report = setup::check(&cfg);
     let (ok, warn, fail) = (report.count(Status::Ok), report.count(Status::Warn), report.count(Status::Fail));
     if args.json {

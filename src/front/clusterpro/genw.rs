@@ -11,14 +11,14 @@ use crate::sys::runtime::Runtime;
 use crate::sys::{files, signals};
 
 pub fn run(args: GenwArgs) -> anyhow::Result<()> {
-    let cfg = Config::load(&args.common.config)?;
+    let cfg = Config::load(&args.config.overrides)?;
     signals::install()?;
-    crate::front::log_cluster_context();
-    let runtime = Runtime::locate(cfg.runtime, cfg.filters.clone())?;
+    super::super::log_cluster_context();
+    let runtime = Runtime::locate(*cfg.runtime, cfg.filters.value.clone())?;
     let watch = Watch {
-        ignore_exit_codes: cfg.ignore_exit_codes.clone(),
-        initial_delay: cfg.initial_delay,
-        daemon_grace: cfg.daemon_grace,
+        ignore_exit_codes: cfg.ignore_exit_codes.value.clone(),
+        initial_delay: *cfg.initial_delay,
+        daemon_grace: cfg.daemon_grace(),
         since_ns: args.since_ns,
     };
     // The verdict: a death that counts, or the engine lost; also into the death file when

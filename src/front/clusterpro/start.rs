@@ -8,15 +8,15 @@ use crate::sys::clp as cluster;
 use crate::sys::{lock, signals};
 
 pub fn run(name: &str, args: StartArgs) -> anyhow::Result<()> {
-    let cfg = Config::load(&args.common.config)?;
+    let cfg = Config::load(&args.config.overrides)?;
     signals::install()?;
-    crate::front::log_cluster_context();
+    super::super::log_cluster_context();
     if cluster::disk_failed(|v| std::env::var(v).ok()) {
         return Err(failed(
             "CLP_DISK=FAILURE: the cluster reports the shared disk resource failed, and EVA's data is on it; not starting",
         ));
     }
-    let _lock = lock::acquire(&cfg.lock_file, cfg.lock_timeout, name)?;
+    let _lock = lock::acquire(&cfg.lock_file, *cfg.lock_timeout, name)?;
     let plan = node::prepare_start(&cfg)?;
     node::start(&cfg, plan)
 }

@@ -3,7 +3,7 @@
 //! `scripts/release.sh` runs it to fill the tarball and the RPM.
 //!
 //! Man pages (section 1): `eva-ha.1`; for each command that also has a link of its own
-//! (`eva-start` → `start`, as `Command::for_invocation` decides) the page is `eva-start.1`,
+//! (`eva-start` → `start`, as `cli::LINKS` has it) the page is `eva-start.1`,
 //! written for that name, and `eva-ha-start.1` points to it (`.so`); the other commands get
 //! `eva-ha-<command>.1`. Completions: `bash/<name>` (bash-completion's lazy-loading name),
 //! `zsh/_<name>` and `fish/<name>.fish`, for `eva-ha` and for every link name.
@@ -17,16 +17,25 @@ use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
+use crate::config::render;
 use crate::error::ExitKind;
-use crate::front::cli::{Cli, Command, GenerateArgs, Generated, VERSION};
+use crate::front::cli::{self, Cli, GenerateArgs, Generated, VERSION};
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
+    let dir = || args.dir.as_deref().context("WHAT needs a DIR");
     let written = match args.what {
-        Generated::Man => man_pages(&args.dir)?,
-        Generated::Completions => completions(&args.dir)?,
+        Generated::Man => man_pages(dir()?)?,
+        Generated::Completions => completions(dir()?)?,
+        Generated::Example => return print(&render::example()),
+        Generated::ConfigTable => return print(&render::readme_table()),
     };
-    tracing::info!("wrote {} files into {}", written, args.dir.display());
+    tracing::info!("wrote {} files into {}", written, dir()?.display());
     Ok(())
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::io::stdout().write_all(text.as_bytes()).context("cannot write to stdout")
 }
 
 /// A page or completion target: the name typed at the shell and its clap definition.
@@ -66,12 +75,11 @@ fn targets() -> Vec<Target> {
     let mut out = vec![Target { bin_name: "eva-ha".into(), page: "eva-ha".into(), alias: None, cmd: top() }];
     for sub in top().get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = sub.get_name().to_owned();
-        let link = format!("eva-{name}");
-        let is_link = Command::for_invocation(&link) == Some(name.as_str());
+        let link = cli::link_of(&name);
         // As main.rs builds it for a link (name, version, the subcommand's arguments and
         // about), so the page and the completions match `eva-start --help`.
-        let (bin_name, page, alias) = if is_link {
-            (link.clone(), link, Some(format!("eva-ha-{name}")))
+        let (bin_name, page, alias) = if let Some(link) = link {
+            (link.to_owned(), link.to_owned(), Some(format!("eva-ha-{name}")))
         } else {
             (format!("eva-ha {name}"), format!("eva-ha-{name}"), None)
         };
@@ -244,8 +252,7 @@ mod tests {
         for sub in top().get_subcommands().filter(|s| !s.is_hide_set()) {
             let name = sub.get_name();
             let text = page(&format!("eva-ha-{name}.1"));
-            let link = format!("eva-{name}");
-            if Command::for_invocation(&link) == Some(name) {
+            if let Some(link) = cli::link_of(name) {
                 assert_eq!(text, format!(".so man1/{link}.1\n"));
                 let text = page(&format!("{link}.1"));
                 assert!(text.contains(&format!(".TH {link} 1 ")), "{text}");
@@ -275,10 +282,20 @@ mod tests {
     fn completions_for_eva_ha_and_each_link() {
         let dir = tempfile::tempdir().unwrap();
         completions(dir.path()).unwrap();
-        for name in ["eva-ha", "eva-start", "eva-stop", "eva-genw", "eva-check", "eva-verify"] {
+        // Each command completes the configuration flags it reads, and only those.
+        for (name, reads_install_dir) in [
+            ("eva-ha", true),
+            ("eva-start", true),
+            ("eva-stop", true),
+            ("eva-genw", false),
+            ("eva-check", true),
+            ("eva-verify", false),
+            ("eva-master", false),
+        ] {
             let bash = fs::read_to_string(dir.path().join("bash").join(name)).unwrap();
             assert!(bash.contains(&format!("complete -F _{}", name.replace('-', "__"))) || bash.contains(name), "{bash}");
-            assert!(bash.contains("--install-dir"));
+            assert_eq!(bash.contains("--install-dir"), reads_install_dir, "{name}");
+            assert!(bash.contains("--log-format"), "{name}");
             assert!(dir.path().join("zsh").join(format!("_{name}")).is_file());
             assert!(dir.path().join("fish").join(format!("{name}.fish")).is_file());
         }

@@ -4,7 +4,7 @@ use crate::config::Config;
 use crate::front::cli::ConfigArgs;
 
 pub fn run(args: ConfigArgs) -> anyhow::Result<()> {
-    let cfg = Config::load(&args.common.config)?;
+    let cfg = Config::load(&args.config.overrides)?;
     print!("{}", cfg.to_toml());
     Ok(())
 }

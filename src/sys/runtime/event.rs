@@ -193,9 +193,10 @@ mod tests {
 
     #[test]
     fn recorded_docker_die_lines_in_both_shapes() {
-        for file in
-            [include_str!("../../tests/data/docker-events.jsonl"), include_str!("../../tests/data/docker-events-modern.jsonl")]
-        {
+        for file in [
+            include_str!("../../../tests/data/docker-events.jsonl"),
+            include_str!("../../../tests/data/docker-events-modern.jsonl"),
+        ] {
             let deaths: Vec<DeathEvent> = file.lines().map(death).collect();
             let codes: Vec<i64> = deaths.iter().map(|d| d.exit_code.unwrap()).collect();
             assert_eq!(codes, RECORDED_DOCKER_CODES);
@@ -208,21 +209,21 @@ mod tests {
     #[test]
     fn recorded_other_lines_are_not_deaths() {
         for file in [
-            include_str!("../../tests/data/docker-events-other.jsonl"),
-            include_str!("../../tests/data/podman-events-other.jsonl"),
+            include_str!("../../../tests/data/docker-events-other.jsonl"),
+            include_str!("../../../tests/data/podman-events-other.jsonl"),
         ] {
             for line in file.lines() {
                 assert!(matches!(parse(line), Ok(Event::Other(_))), "{line}");
             }
         }
-        let shutdown = include_str!("../../tests/data/docker-events-shutdown.jsonl");
+        let shutdown = include_str!("../../../tests/data/docker-events-shutdown.jsonl");
         let deaths = shutdown.lines().filter(|l| matches!(parse(l), Ok(Event::Death(_)))).count();
         assert_eq!(deaths, shutdown.matches("\"Action\":\"die\"").count());
     }
 
     #[test]
     fn recorded_podman_died_lines() {
-        let deaths: Vec<DeathEvent> = include_str!("../../tests/data/podman-events.jsonl").lines().map(death).collect();
+        let deaths: Vec<DeathEvent> = include_str!("../../../tests/data/podman-events.jsonl").lines().map(death).collect();
         assert_eq!(deaths.len(), 9);
         // Exit 0 is printed without ContainerExitCode.
         assert_eq!((deaths[0].name.as_str(), deaths[0].exit_code), ("eva-p-exit0", Some(0)));

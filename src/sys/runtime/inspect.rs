@@ -121,16 +121,16 @@ mod tests {
 
     #[test]
     fn recorded_inspect_output() {
-        let exited = &parse(include_str!("../../tests/data/docker-inspect-exited.json")).unwrap()[0];
+        let exited = &parse(include_str!("../../../tests/data/docker-inspect-exited.json")).unwrap()[0];
         assert_eq!((exited.exit_code, exited.running, exited.has_exit_code_label), (3, false, true));
         assert!(exited.finished_ns.is_some());
-        let oom = &parse(include_str!("../../tests/data/docker-inspect-oom.json")).unwrap()[0];
+        let oom = &parse(include_str!("../../../tests/data/docker-inspect-oom.json")).unwrap()[0];
         assert_eq!((oom.exit_code, oom.oom_killed), (137, true));
-        let created = &parse(include_str!("../../tests/data/docker-inspect-created.json")).unwrap()[0];
+        let created = &parse(include_str!("../../../tests/data/docker-inspect-created.json")).unwrap()[0];
         assert_eq!((created.started_ns, created.finished_ns), (None, None));
-        let running = &parse(include_str!("../../tests/data/docker-inspect-running.json")).unwrap()[0];
+        let running = &parse(include_str!("../../../tests/data/docker-inspect-running.json")).unwrap()[0];
         assert!(running.running);
-        let podman = &parse(include_str!("../../tests/data/podman-inspect-exited.json")).unwrap()[0];
+        let podman = &parse(include_str!("../../../tests/data/podman-inspect-exited.json")).unwrap()[0];
         assert_eq!((podman.exit_code, podman.running), (3, false));
         assert!(!podman.image.is_empty() && podman.finished_ns.is_some());
     }

@@ -1,0 +1,156 @@
+//! Every setting, declared once. From each declaration come its file key, its
+//! `EVA_HA_<KEY>` variable, its flag (on the commands that read it, and on `eva-ha config`),
+//! its OCF parameter and meta-data, its line in `eva-ha config`, in `eva-ha.toml.example`
+//! and in README's table. Adding a setting is one entry here, plus the code that uses it.
+//!
+//! An entry: `key: Type = default, check FN, Meta { … }`. The check (`any`: none) is what the
+//! setting allows beyond its type; `Meta` says who reads it and how it is documented.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::check::{absolute, absolute_if_set, any, not_empty, positive, systemd_units};
+use super::{CHECK, Flag, GENW, Meta, START, STOP};
+use crate::ha::token::TokenFormat;
+use crate::sys::runtime::{Filter, Kind};
+
+super::declare_settings! {
+    install_dir: Option<PathBuf> = None, check absolute_if_set, Meta {
+        doc: "EVA's install directory, where start-master-rhel.sh and stop-master.sh are; the master scripts run in it",
+        flag: Flag::Value("DIR"),
+        read_by: START | STOP | CHECK,
+        ocf: Some("EVA install directory"),
+        unset: "not configured: the commands that need it exit 6",
+        example: "\"/home/eva/eva-master\"",
+        ..Meta::NONE
+    };
+    worker_config: PathBuf = "/opt/pulse/worker/config/configuration.json".into(), check absolute, Meta {
+        doc: "EVA's worker configuration, which holds workerToken (never logged)",
+        flag: Flag::Value("FILE"),
+        read_by: START | CHECK,
+        ocf: Some("worker configuration"),
+        ..Meta::NONE
+    };
+    token_format: TokenFormat = TokenFormat::Json, check any, Meta {
+        doc: "How the token is passed: json is exactly what `jq .workerToken` prints, quotes included (as the guide's start.sh passed it); raw is the bare string",
+        flag: Flag::Value("json|raw"),
+        read_by: START,
+        ocf: Some("token format: json or raw"),
+        ..Meta::NONE
+    };
+    units: Vec<String> = ["docker", "mongod.service", "postgresql-9.5.service"].map(String::from).to_vec(),
+    check systemd_units, Meta {
+        doc: "The systemd units the master needs: started in one systemctl call, stopped in one",
+        flag: Flag::Value("A,B"),
+        read_by: START | STOP | CHECK,
+        ocf: Some("systemd units"),
+        ..Meta::NONE
+    };
+    start_script: PathBuf = "start-master-rhel.sh".into(), check not_empty, Meta {
+        doc: "The master's start script, relative to install_dir (or absolute)",
+        flag: Flag::Value("FILE"),
+        read_by: START | CHECK,
+        ocf: Some("master start script"),
+        ..Meta::NONE
+    };
+    stop_script: PathBuf = "stop-master.sh".into(), check not_empty, Meta {
+        doc: "The master's stop script, relative to install_dir (or absolute)",
+        flag: Flag::Value("FILE"),
+        read_by: START | STOP | CHECK,
+        ocf: Some("master stop script"),
+        ..Meta::NONE
+    };
+    script_timeout: Duration = Duration::from_secs(1500), check positive, Meta {
+        doc: "Deadline in seconds for each master script; its whole process group is killed after it",
+        note: "Keep script_timeout + unit_timeout below the Exec resource's timeout in CLUSTERPRO (1800 s by default), so that eva-ha reports a hang itself.",
+        flag: Flag::Value("SECS"),
+        read_by: START | STOP,
+        ..Meta::NONE
+    };
+    unit_timeout: Duration = Duration::from_secs(240), check positive, Meta {
+        doc: "Deadline in seconds for a systemctl start or stop",
+        flag: Flag::Value("SECS"),
+        read_by: START | STOP | CHECK,
+        ..Meta::NONE
+    };
+    lock_file: PathBuf = "/run/eva-ha.lock".into(), check absolute, Meta {
+        doc: "The lock that serialises eva-start and eva-stop (a manual run against the cluster's)",
+        flag: Flag::Value("FILE"),
+        read_by: START | STOP,
+        ..Meta::NONE
+    };
+    lock_timeout: Duration = Duration::from_secs(60), check positive, Meta {
+        doc: "How long to wait for a running eva-start or eva-stop, in seconds",
+        flag: Flag::Value("SECS"),
+        read_by: START | STOP,
+        ..Meta::NONE
+    };
+    rollback: bool = true, check any, Meta {
+        doc: "When a start fails half-way, stop again what it started (the stop script, then the units), so that the shared disk can be released",
+        flag: Flag::Negate,
+        read_by: START,
+        ..Meta::NONE
+    };
+    runtime: Kind = Kind::Docker, check any, Meta {
+        doc: "The container runtime eva-genw watches: docker or podman",
+        heading: "eva-genw, the custom monitor",
+        flag: Flag::Value("docker|podman"),
+        read_by: GENW | CHECK,
+        ocf: Some("container runtime: docker or podman"),
+        ..Meta::NONE
+    };
+    ignore_exit_codes: Vec<i64> = vec![0, 137], check any, Meta {
+        doc: "Exit codes of a dying container that are not failures (an OOM kill always is one)",
+        note: "0 is a clean exit and 137 SIGKILL (docker kill, docker stop after its grace), as in the guide's genw.sh. Add 143 to also accept SIGTERM.",
+        flag: Flag::Value("0,137"),
+        read_by: GENW,
+        ocf: Some("ignored container exit codes"),
+        ..Meta::NONE
+    };
+    filters: Vec<Filter> = Vec::new(), check any, Meta {
+        doc: "Watch only the containers matching all of these: label=KEY, label=KEY=VALUE, container=NAME (empty: every container)",
+        flag: Flag::Repeat { long: "filter", value_name: "label=K[=V]|container=NAME" },
+        read_by: GENW,
+        ocf: Some("containers watched"),
+        ..Meta::NONE
+    };
+    initial_delay: Duration = Duration::from_secs(5), check any, Meta {
+        doc: "Seconds before eva-genw's first verdict, as genw.sh waits; deaths during it still count, reported when it ends (0: at once)",
+        flag: Flag::Value("SECS"),
+        read_by: GENW,
+        ..Meta::NONE
+    };
+    daemon_grace: Duration = Duration::from_secs(60), check any, Meta {
+        doc: "Seconds the container engine may stay unreachable before eva-genw fails (0: forever)",
+        flag: Flag::Value("SECS"),
+        read_by: GENW,
+        ..Meta::NONE
+    };
+    shared_mount: Option<PathBuf> = None, check absolute_if_set, Meta {
+        doc: "Where the shared disk is mounted on the active node (the guide's <shared mount>)",
+        heading: "eva-check: the setup the guide prescribes",
+        flag: Flag::Value("DIR"),
+        read_by: CHECK,
+        unset: "none: eva-check fails the link checks",
+        example: "\"/mnt/sdb2\"",
+        ..Meta::NONE
+    };
+    pulse_dir: PathBuf = "/opt/pulse".into(), check absolute, Meta {
+        doc: "EVA's data directory: must be a link to <shared_mount>/pulse",
+        flag: Flag::Value("DIR"),
+        read_by: CHECK,
+        ..Meta::NONE
+    };
+    mongo_dir: PathBuf = "/var/lib/mongo".into(), check absolute, Meta {
+        doc: "MongoDB's data directory: must be a link to <shared_mount>/pulse/mongo, owned by mongod",
+        flag: Flag::Value("DIR"),
+        read_by: CHECK,
+        ..Meta::NONE
+    };
+    pgdata_dir: PathBuf = "/var/lib/pgsql/9.5/data".into(), check absolute, Meta {
+        doc: "PostgreSQL's data directory: must be a link to <shared_mount>/pulse/pg_data, owned by postgres",
+        flag: Flag::Value("DIR"),
+        read_by: CHECK,
+        ..Meta::NONE
+    };
+}
