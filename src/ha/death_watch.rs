@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::failed;
 use crate::sys::logging::Secs;
-use crate::sys::process::{Next, Stream};
+use crate::sys::process::{self, Next, ProcessError, Stream};
 use crate::sys::runtime::Runtime;
 use crate::sys::runtime::event::{self, DeathEvent, Event};
 use crate::sys::runtime::inspect::ContainerState;
@@ -147,19 +147,316 @@ impl Judged {
     }
 }
 
-/// The state of a watch in progress.
-struct Watcher<'a> {
-    runtime: &'a Runtime,
+/// What the watch needs of the container engine; [`Runtime`] is the real one.
+pub trait Engine {
+    type Subscription: Subscription;
+    /// `docker`, `podman`: for messages.
+    fn name(&self) -> String;
+    /// The engine's version, or why it does not answer.
+    fn ping(&self) -> Result<String, String>;
+    /// A subscription to container deaths from `since_ns` on.
+    fn subscribe(&self, since_ns: i64) -> anyhow::Result<Self::Subscription>;
+    fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>>;
+    /// The containers that have finished, by id.
+    fn finished(&self) -> anyhow::Result<Vec<String>>;
+}
+
+/// What a subscription yields at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Feed {
+    /// An event line.
+    Event(String),
+    /// A line on the client's stderr.
+    Complaint(String),
+    /// Nothing within the wait.
+    Quiet,
+    /// The subscription ended: how.
+    Ended(String),
+}
+
+pub trait Subscription {
+    /// The command line, for the log.
+    fn command(&self) -> String;
+    /// The next thing it has, waiting at most `wait`.
+    fn next(&mut self, wait: Duration) -> anyhow::Result<Feed>;
+}
+
+/// Time and signals; [`RealHost`] is the clock and `sys::signals`.
+pub trait Host {
+    fn now(&self) -> Instant;
+    /// Sleeps; an error when a signal asks us to stop meanwhile.
+    fn sleep(&self, d: Duration) -> anyhow::Result<()>;
+    /// An error when a signal asks us to stop.
+    fn check(&self) -> anyhow::Result<()>;
+}
+
+pub struct RealHost;
+
+impl Host for RealHost {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, d: Duration) -> anyhow::Result<()> {
+        Ok(signals::sleep(d)?)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        Ok(signals::check()?)
+    }
+}
+
+impl Engine for Runtime {
+    type Subscription = process::Running;
+
+    fn name(&self) -> String {
+        self.kind.to_string()
+    }
+
+    fn ping(&self) -> Result<String, String> {
+        Runtime::ping(self).map_err(|e: ProcessError| e.to_string())
+    }
+
+    fn subscribe(&self, since_ns: i64) -> anyhow::Result<process::Running> {
+        Ok(Runtime::subscribe(self, since_ns)?)
+    }
+
+    fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>> {
+        Runtime::inspect(self, ids)
+    }
+
+    fn finished(&self) -> anyhow::Result<Vec<String>> {
+        Runtime::finished(self)
+    }
+}
+
+impl Subscription for process::Running {
+    fn command(&self) -> String {
+        process::Running::command(self).to_owned()
+    }
+
+    fn next(&mut self, wait: Duration) -> anyhow::Result<Feed> {
+        Ok(match process::Running::next(self, wait)? {
+            Next::Line(Stream::Stdout, line) => Feed::Event(line),
+            Next::Line(Stream::Stderr, line) => Feed::Complaint(line),
+            Next::Idle => Feed::Quiet,
+            Next::Ended(status) => Feed::Ended(process::describe_status(status)),
+        })
+    }
+}
+
+/// Why there is no working subscription.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Cause {
+    /// The engine does not answer: why.
+    Unreachable(String),
+    /// It answers, but subscriptions fail or end: the last thing said.
+    Subscription(String),
+}
+
+/// A time without a working subscription: since when, and why.
+#[derive(Clone, Debug)]
+struct Outage {
+    since: Instant,
+    cause: Cause,
+}
+
+/// Delays between attempts: 0.1 s, 0.25 s, 0.5 s, 1 s, then 2 s each.
+#[derive(Debug, Default)]
+struct Backoff {
+    attempt: usize,
+}
+
+impl Backoff {
+    fn next(&mut self) -> Duration {
+        let delay = BACKOFF[self.attempt.min(BACKOFF.len() - 1)];
+        self.attempt += 1;
+        delay
+    }
+
+    fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+/// Where the watch is.
+enum Phase<S> {
+    /// Asking the engine, then subscribing.
+    Connecting,
+    /// Reading a subscription that started at `since`.
+    Listening { sub: S, since: Instant },
+}
+
+/// A watch in progress: all of its state.
+pub struct Watcher<'a, E: Engine, H: Host> {
+    engine: &'a E,
+    host: &'a H,
     watch: &'a Watch,
+    phase: Phase<E::Subscription>,
     verdict_at: Instant,
     /// Deaths at or after this time (ns) are ours; the last event's time.
     watermark: i64,
     judged: Judged,
     /// A death that counted before the first verdict was due.
     held: Option<Death>,
+    outage: Option<Outage>,
+    /// Where to catch up from (ns) once a subscription works: after an outage, and at the
+    /// start of a watch that takes over from another.
+    catch_up_from: Option<i64>,
+    backoff: Backoff,
+    /// The last line the current subscription's client said on stderr.
+    complaint: Option<String>,
+    said_watching: bool,
+    said_unreachable: bool,
 }
 
-impl Watcher<'_> {
+impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
+    pub fn new(engine: &'a E, host: &'a H, watch: &'a Watch) -> Self {
+        Watcher {
+            engine,
+            host,
+            watch,
+            phase: Phase::Connecting,
+            verdict_at: host.now() + watch.initial_delay,
+            watermark: watch.since_ns.unwrap_or_else(now_ns),
+            judged: Judged::default(),
+            held: None,
+            outage: None,
+            catch_up_from: watch.since_ns,
+            backoff: Backoff::default(),
+            complaint: None,
+            said_watching: false,
+            said_unreachable: false,
+        }
+    }
+
+    /// Runs until a death counts and returns it. Fails when the engine stays unreachable
+    /// beyond the grace, or on a signal.
+    pub fn run(mut self) -> anyhow::Result<Death> {
+        loop {
+            self.host.check()?;
+            let verdict = match self.phase {
+                Phase::Connecting => self.connect()?,
+                Phase::Listening { .. } => self.listen()?,
+            };
+            if let Some(death) = verdict.or_else(|| self.held_due()) {
+                return Ok(death);
+            }
+        }
+    }
+
+    /// The held death, once the initial delay is over.
+    fn held_due(&mut self) -> Option<Death> {
+        if self.host.now() >= self.verdict_at { self.held.take() } else { None }
+    }
+
+    /// Starts an outage, or goes on with one under a new cause.
+    fn lost(&mut self, cause: Cause) {
+        let now = self.host.now();
+        match &mut self.outage {
+            Some(outage) => outage.cause = cause,
+            None => self.outage = Some(Outage { since: now, cause }),
+        }
+        self.catch_up_from.get_or_insert(self.watermark);
+    }
+
+    /// The one grace check: an error once the outage has lasted the grace.
+    fn check_grace(&self) -> anyhow::Result<()> {
+        let (Some(outage), Some(grace)) = (&self.outage, self.watch.daemon_grace) else { return Ok(()) };
+        if self.host.now().saturating_duration_since(outage.since) < grace {
+            return Ok(());
+        }
+        let engine = self.engine.name();
+        Err(failed(match &outage.cause {
+            Cause::Unreachable(why) => format!("the {engine} engine has been unreachable for {}: {why}", Secs(grace)),
+            Cause::Subscription(why) => format!("no working {engine} event subscription for {}: {why}", Secs(grace)),
+        }))
+    }
+
+    /// Waits before the next attempt.
+    fn back_off(&mut self) -> anyhow::Result<()> {
+        let delay = self.backoff.next();
+        self.host.sleep(delay)
+    }
+
+    /// Connecting: the engine's version, then a subscription, then catching up.
+    fn connect(&mut self) -> anyhow::Result<Option<Death>> {
+        let version = match self.engine.ping() {
+            Ok(version) => version,
+            Err(why) => {
+                if !self.said_unreachable {
+                    let grace = self.watch.daemon_grace.map_or("forever".to_owned(), |g| format!("up to {}", Secs(g)));
+                    tracing::warn!("the {} engine does not answer ({why}); retrying {grace}", self.engine.name());
+                    self.said_unreachable = true;
+                }
+                self.lost(Cause::Unreachable(why));
+                self.check_grace()?;
+                self.back_off()?;
+                return Ok(None);
+            }
+        };
+        self.said_unreachable = false;
+        // It answers, but a subscription may still not work: the outage goes on until one
+        // holds.
+        self.check_grace()?;
+        let sub = self.engine.subscribe(self.watermark)?;
+        if let Some(mark) = self.catch_up_from.take() {
+            let after = self
+                .outage
+                .as_ref()
+                .map_or_else(String::new, |o| format!(" after {}", Secs(self.host.now().saturating_duration_since(o.since))));
+            tracing::info!("the {} engine answers again (version {version}){after}", self.engine.name());
+            if let Some(death) = self.reconcile(mark)? {
+                return Ok(Some(death));
+            }
+        }
+        if !self.said_watching {
+            tracing::info!(
+                "watching {} {version} for container deaths: `{}`; ignoring exit codes {:?}",
+                self.engine.name(),
+                sub.command(),
+                self.watch.ignore_exit_codes
+            );
+            self.said_watching = true;
+        }
+        self.complaint = None;
+        self.phase = Phase::Listening { sub, since: self.host.now() };
+        Ok(None)
+    }
+
+    /// Listening: one read from the subscription.
+    fn listen(&mut self) -> anyhow::Result<Option<Death>> {
+        let wait = match &self.held {
+            Some(_) => self.verdict_at.saturating_duration_since(self.host.now()).min(TICK),
+            None => TICK,
+        };
+        let Phase::Listening { sub, since } = &mut self.phase else { return Ok(None) };
+        let since = *since;
+        let feed = sub.next(wait)?;
+        // A subscription that holds is a working one.
+        if self.host.now().saturating_duration_since(since) >= STABLE {
+            self.outage = None;
+            self.backoff.reset();
+        }
+        match feed {
+            Feed::Event(line) => return Ok(self.on_event(&line)),
+            Feed::Complaint(line) => {
+                tracing::warn!("{} events: {line}", self.engine.name());
+                self.complaint = Some(line);
+            }
+            Feed::Quiet => {}
+            Feed::Ended(how) => {
+                tracing::warn!("the event subscription ended ({how}); reconnecting");
+                let cause = self.complaint.take().unwrap_or_else(|| format!("the subscription ended ({how})"));
+                self.phase = Phase::Connecting;
+                self.lost(Cause::Subscription(cause));
+                // Not at once: a subscription that fails as soon as it starts must not spin.
+                self.back_off()?;
+            }
+        }
+        Ok(None)
+    }
+
     /// Logs a death; returns it when it is the verdict.
     fn consider(&mut self, death: Death) -> Option<Death> {
         self.judged.add(&death.id, death.time_ns);
@@ -167,7 +464,7 @@ impl Watcher<'_> {
             tracing::info!("{} (from {}): ignored", death.describe(), death.source);
             return None;
         }
-        if Instant::now() < self.verdict_at {
+        if self.host.now() < self.verdict_at {
             tracing::warn!("{} (from {}): counts, reported when the initial delay ends", death.describe(), death.source);
             self.held.get_or_insert(death);
             return None;
@@ -183,7 +480,7 @@ impl Watcher<'_> {
                     tracing::debug!("event for {} at {} seen before", short(&ev.id), ev.time_ns);
                     return None;
                 }
-                let state = match self.runtime.inspect(std::slice::from_ref(&ev.id)) {
+                let state = match self.engine.inspect(std::slice::from_ref(&ev.id)) {
                     Ok(states) => states.into_iter().next(),
                     Err(e) => {
                         tracing::warn!("cannot inspect container {}: {e:#}; judging by the event", short(&ev.id));
@@ -205,8 +502,8 @@ impl Watcher<'_> {
 
     /// The containers that finished since `since_ns` without an event we judged.
     fn reconcile(&mut self, since_ns: i64) -> anyhow::Result<Option<Death>> {
-        let ids = self.runtime.finished()?;
-        let states = self.runtime.inspect(&ids)?;
+        let ids = self.engine.finished()?;
+        let states = self.engine.inspect(&ids)?;
         let mut found = 0;
         let mut verdict = None;
         for s in &states {
@@ -223,128 +520,12 @@ impl Watcher<'_> {
         );
         Ok(verdict)
     }
-
-    /// Waits for the engine to answer, within the grace counted from `lost_at`: its
-    /// version, and whether it had to wait.
-    fn await_engine(&self, lost_at: Instant, attempt: &mut usize) -> anyhow::Result<(String, bool)> {
-        let mut said = false;
-        loop {
-            signals::check()?;
-            match self.runtime.ping() {
-                Ok(version) => return Ok((version, said)),
-                Err(e) => {
-                    if let Some(grace) = self.watch.daemon_grace.filter(|g| lost_at.elapsed() >= *g) {
-                        return Err(failed(format!(
-                            "the {} engine has been unreachable for {}: {e}",
-                            self.runtime.kind,
-                            Secs(grace)
-                        )));
-                    }
-                    if !said {
-                        let grace = self.watch.daemon_grace.map_or("forever".to_owned(), |g| format!("up to {}", Secs(g)));
-                        tracing::warn!("the {} engine does not answer ({e}); retrying {grace}", self.runtime.kind);
-                        said = true;
-                    }
-                }
-            }
-            signals::sleep(BACKOFF[(*attempt).min(BACKOFF.len() - 1)])?;
-            *attempt += 1;
-        }
-    }
 }
 
-/// Watches until a death counts and returns it. Fails when the engine stays unreachable
-/// beyond the grace, or on a signal.
+/// Watches `runtime` until a death counts and returns it. Fails when the engine stays
+/// unreachable beyond the grace, or on a signal.
 pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
-    let mut w = Watcher {
-        runtime,
-        watch,
-        verdict_at: Instant::now() + watch.initial_delay,
-        watermark: watch.since_ns.unwrap_or_else(now_ns),
-        judged: Judged::default(),
-        held: None,
-    };
-    // Since when no subscription has worked (the engine down, or `events` failing at once),
-    // and the watermark from which to catch up once one works again. At the start we have
-    // seen nothing, so the same catching up applies when the engine was not there, or when
-    // we take over from an earlier watch.
-    let mut outage: Option<Instant> = None;
-    let mut catch_up_from: Option<i64> = watch.since_ns;
-    let mut last_problem = String::from("the subscription ended");
-    let mut attempt = 0;
-    let mut first = true;
-    loop {
-        let since = outage.unwrap_or_else(Instant::now);
-        let (version, waited) = w.await_engine(since, &mut attempt)?;
-        if waited {
-            outage.get_or_insert(since);
-            catch_up_from.get_or_insert(w.watermark);
-        }
-        if let (Some(at), Some(grace)) = (outage, watch.daemon_grace)
-            && at.elapsed() >= grace
-        {
-            return Err(failed(format!("no working {} event subscription for {}: {last_problem}", runtime.kind, Secs(grace))));
-        }
-        let mut sub = runtime.subscribe(w.watermark)?;
-        let connected = Instant::now();
-        if let Some(mark) = catch_up_from.take() {
-            let after = outage.map_or_else(String::new, |at| format!(" after {}", Secs(at.elapsed())));
-            tracing::info!("the {} engine answers again (version {version}){after}", runtime.kind);
-            if let Some(death) = w.reconcile(mark)? {
-                return Ok(death);
-            }
-        }
-        if first {
-            tracing::info!(
-                "watching {} {version} for container deaths: `{}`; ignoring exit codes {:?}",
-                runtime.kind,
-                sub.command(),
-                watch.ignore_exit_codes
-            );
-            first = false;
-        }
-        loop {
-            let wait = match &w.held {
-                Some(_) => w.verdict_at.saturating_duration_since(Instant::now()).min(TICK),
-                None => TICK,
-            };
-            match sub.next(wait)? {
-                Next::Line(Stream::Stdout, line) => {
-                    if let Some(death) = w.on_event(&line) {
-                        return Ok(death);
-                    }
-                }
-                Next::Line(Stream::Stderr, line) => {
-                    tracing::warn!("{} events: {line}", runtime.kind);
-                    last_problem = line;
-                }
-                Next::Idle => {}
-                Next::Ended(status) => {
-                    tracing::warn!(
-                        "the event subscription ended ({}); reconnecting",
-                        crate::sys::process::describe_status(status)
-                    );
-                    break;
-                }
-            }
-            // A subscription that holds is a working one.
-            if connected.elapsed() >= STABLE {
-                outage = None;
-                attempt = 0;
-            }
-            if Instant::now() >= w.verdict_at
-                && let Some(death) = w.held.take()
-            {
-                return Ok(death);
-            }
-            signals::check()?;
-        }
-        outage.get_or_insert_with(Instant::now);
-        catch_up_from.get_or_insert(w.watermark);
-        // Not at once: a subscription that fails as soon as it starts must not spin.
-        signals::sleep(BACKOFF[attempt.min(BACKOFF.len() - 1)])?;
-        attempt += 1;
-    }
+    Watcher::new(runtime, &RealHost, watch).run()
 }
 
 #[cfg(test)]
@@ -428,5 +609,326 @@ mod tests {
         assert!(j.death_seen("a", 10_500_000_000));
         assert!(!j.death_seen("a", 13_000_000_000));
         assert!(!j.death_seen("b", 10_000_000_000));
+    }
+
+    // --- the state machine, with a scripted engine and a fake clock ---------------------
+
+    use std::cell::{Cell, RefCell};
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    /// A clock that moves only when the watch sleeps or waits, and a signal due at a time.
+    struct FakeHost {
+        now: Rc<Cell<Instant>>,
+        signal_at: Option<Instant>,
+    }
+
+    impl Host for FakeHost {
+        fn now(&self) -> Instant {
+            self.now.get()
+        }
+
+        fn sleep(&self, d: Duration) -> anyhow::Result<()> {
+            self.now.set(self.now.get() + d);
+            self.check()
+        }
+
+        fn check(&self) -> anyhow::Result<()> {
+            match self.signal_at {
+                Some(at) if self.now.get() >= at => Err(signals::Interrupted(15).into()),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    /// One subscription's script: what it yields, in order; then quiet, forever.
+    struct Scripted {
+        feeds: VecDeque<Feed>,
+        now: Rc<Cell<Instant>>,
+    }
+
+    impl Subscription for Scripted {
+        fn command(&self) -> String {
+            "docker events (scripted)".into()
+        }
+
+        fn next(&mut self, wait: Duration) -> anyhow::Result<Feed> {
+            let feed = self.feeds.pop_front().unwrap_or(Feed::Quiet);
+            // Quiet takes the whole wait; anything else comes after a millisecond.
+            self.now.set(self.now.get() + if feed == Feed::Quiet { wait } else { Duration::from_millis(1) });
+            Ok(feed)
+        }
+    }
+
+    #[derive(Default)]
+    struct Script {
+        /// Answers to `version`, in order; then it answers, unless `then_down`.
+        pings: VecDeque<Result<String, String>>,
+        then_down: bool,
+        subscriptions: VecDeque<Vec<Feed>>,
+        states: Vec<ContainerState>,
+        /// Finished containers, each listed once that many subscriptions were made.
+        finished: Vec<(usize, String)>,
+        /// The `since` of each subscription.
+        subscribed_since: Vec<i64>,
+    }
+
+    struct FakeEngine {
+        script: RefCell<Script>,
+        now: Rc<Cell<Instant>>,
+    }
+
+    impl Engine for FakeEngine {
+        type Subscription = Scripted;
+
+        fn name(&self) -> String {
+            "docker".into()
+        }
+
+        fn ping(&self) -> Result<String, String> {
+            let mut script = self.script.borrow_mut();
+            match script.pings.pop_front() {
+                Some(answer) => answer,
+                None if script.then_down => Err(DOWN.to_owned()),
+                None => Ok("27.5.1".into()),
+            }
+        }
+
+        fn subscribe(&self, since_ns: i64) -> anyhow::Result<Scripted> {
+            let mut script = self.script.borrow_mut();
+            script.subscribed_since.push(since_ns);
+            let feeds = script.subscriptions.pop_front().unwrap_or_default().into();
+            Ok(Scripted { feeds, now: Rc::clone(&self.now) })
+        }
+
+        fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>> {
+            Ok(self.script.borrow().states.iter().filter(|s| ids.contains(&s.id)).cloned().collect())
+        }
+
+        fn finished(&self) -> anyhow::Result<Vec<String>> {
+            let script = self.script.borrow();
+            let made = script.subscribed_since.len();
+            Ok(script.finished.iter().filter(|(after, _)| made >= *after).map(|(_, id)| id.clone()).collect())
+        }
+    }
+
+    /// A scripted watch: the engine's script, the watch's settings, a signal's time.
+    #[must_use]
+    struct Drill {
+        script: Script,
+        watch: Watch,
+        signal_after: Option<Duration>,
+    }
+
+    /// What a drill ended with, and what the engine saw.
+    struct Outcome {
+        result: anyhow::Result<Death>,
+        took: Duration,
+        subscribed_since: Vec<i64>,
+    }
+
+    impl Drill {
+        fn new() -> Drill {
+            let watch = Watch {
+                ignore_exit_codes: vec![0, 137],
+                initial_delay: Duration::ZERO,
+                daemon_grace: Some(Duration::from_secs(60)),
+                since_ns: Some(T0),
+            };
+            Drill { script: Script::default(), watch, signal_after: Some(Duration::from_secs(3600)) }
+        }
+
+        fn subscription(mut self, feeds: Vec<Feed>) -> Drill {
+            self.script.subscriptions.push_back(feeds);
+            self
+        }
+
+        fn pings_fail(mut self, n: usize) -> Drill {
+            self.script.pings.extend((0..n).map(|_| Err(DOWN.to_owned())));
+            self
+        }
+
+        fn pings_ok(mut self, n: usize) -> Drill {
+            self.script.pings.extend((0..n).map(|_| Ok("27.5.1".to_owned())));
+            self
+        }
+
+        /// Once the scripted answers are used up, the engine never answers again.
+        fn then_down(mut self) -> Drill {
+            self.script.then_down = true;
+            self
+        }
+
+        /// A container that `ps` lists as finished from the start.
+        fn finished(self, state: ContainerState) -> Drill {
+            self.finished_after(0, state)
+        }
+
+        /// A container that `ps` lists once `n` subscriptions were made.
+        fn finished_after(mut self, n: usize, state: ContainerState) -> Drill {
+            self.script.finished.push((n, state.id.clone()));
+            self.script.states.push(state);
+            self
+        }
+
+        fn run(self) -> Outcome {
+            let now = Rc::new(Cell::new(Instant::now()));
+            let start = now.get();
+            let host = FakeHost { now: Rc::clone(&now), signal_at: self.signal_after.map(|d| start + d) };
+            let engine = FakeEngine { script: RefCell::new(self.script), now: Rc::clone(&now) };
+            let result = Watcher::new(&engine, &host, &self.watch).run();
+            Outcome { result, took: now.get() - start, subscribed_since: engine.script.into_inner().subscribed_since }
+        }
+    }
+
+    impl Outcome {
+        #[track_caller]
+        fn death(&self) -> &Death {
+            match &self.result {
+                Ok(death) => death,
+                Err(e) => panic!("no verdict but an error: {e:#}"),
+            }
+        }
+
+        #[track_caller]
+        fn error(&self) -> String {
+            match &self.result {
+                Ok(death) => panic!("a verdict, not an error: {}", death.describe()),
+                Err(e) => format!("{e:#}"),
+            }
+        }
+    }
+
+    const DOWN: &str = "Cannot connect to the Docker daemon";
+
+    /// The watch's start (ns), and a time some seconds after it.
+    const T0: i64 = 1_700_000_000_000_000_000;
+    fn at(secs: i64) -> i64 {
+        T0 + secs * 1_000_000_000
+    }
+
+    fn die(id: &str, code: i64, time_ns: i64) -> Feed {
+        Feed::Event(
+            serde_json::json!({"Type": "container", "Action": "die",
+                "Actor": {"ID": id, "Attributes": {"exitCode": code.to_string(), "image": "eva/crowd", "name": "crowd"}},
+                "time": time_ns / 1_000_000_000, "timeNano": time_ns})
+            .to_string(),
+        )
+    }
+
+    fn finished_state(id: &str, code: i64, finished_ns: i64) -> ContainerState {
+        ContainerState { id: id.into(), finished_ns: Some(finished_ns), ..state(false, code, None, false) }
+    }
+
+    #[test]
+    fn an_event_that_counts_is_the_verdict_and_one_that_does_not_is_ignored() {
+        let out = Drill::new().subscription(vec![die("aaaa", 0, at(1)), die("bbbb", 137, at(2)), die("cccc", 3, at(3))]).run();
+        let death = out.death();
+        assert_eq!((death.id.as_str(), death.exit_code, death.source), ("cccc", Some(3), "event"));
+        assert_eq!(out.subscribed_since, [T0]);
+    }
+
+    #[test]
+    fn the_end_of_the_stream_reconnects_from_the_last_event_and_catches_up() {
+        // The first subscription ends after one ignored death; meanwhile a container finished
+        // with 3 without an event: the catch-up finds it.
+        let out = Drill::new()
+            .subscription(vec![die("aaaa", 0, at(1)), Feed::Ended("exit status 1".into())])
+            .finished_after(2, finished_state("dddd", 3, at(2)))
+            .run();
+        assert_eq!(out.death().id, "dddd");
+        assert_eq!(out.death().source, "inspect");
+        assert_eq!(out.subscribed_since, [T0, at(1)], "the second subscription resumes at the last event");
+    }
+
+    #[test]
+    fn a_replayed_boundary_event_is_judged_once() {
+        let out = Drill::new().subscription(vec![die("aaaa", 3, at(1))]).run();
+        assert_eq!(out.death().id, "aaaa");
+        // Replayed after a reconnection: the same event is recognised, the next one decides.
+        let out = Drill::new()
+            .subscription(vec![die("aaaa", 0, at(1)), Feed::Ended("exit status 1".into())])
+            .subscription(vec![die("aaaa", 0, at(1)), die("eeee", 3, at(5))])
+            .run();
+        assert_eq!(out.death().id, "eeee");
+    }
+
+    #[test]
+    fn a_takeover_catches_up_from_its_start() {
+        let out = Drill::new().finished(finished_state("ffff", 3, at(1))).run();
+        assert_eq!(out.death().id, "ffff");
+        let old = Drill::new().finished(finished_state("gggg", 3, T0 - 10 * SAME_DEATH)).run_for(Duration::from_secs(30));
+        assert!(old.error().contains("interrupted"), "a death before the takeover's time is not ours");
+    }
+
+    #[test]
+    fn an_engine_unreachable_for_the_grace_fails_naming_why() {
+        let out = Drill::new().then_down().run();
+        let error = out.error();
+        assert!(error.starts_with("the docker engine has been unreachable for 60s: Cannot connect"), "{error}");
+        assert!(out.took >= Duration::from_secs(60) && out.took < Duration::from_secs(63), "{:?}", out.took);
+    }
+
+    #[test]
+    fn an_engine_back_within_the_grace_is_no_failure() {
+        let out = Drill::new().pings_fail(20).subscription(vec![die("aaaa", 3, at(40))]).run();
+        assert_eq!(out.death().id, "aaaa");
+        assert!(out.took < Duration::from_secs(60), "{:?}", out.took);
+    }
+
+    #[test]
+    fn subscriptions_that_keep_failing_are_an_outage_with_their_complaint() {
+        let fail =
+            || vec![Feed::Complaint("Error response from daemon: invalid filter".into()), Feed::Ended("exit status 1".into())];
+        let mut drill = Drill::new();
+        for _ in 0..100 {
+            drill = drill.subscription(fail());
+        }
+        let out = drill.run();
+        let error = out.error();
+        assert_eq!(error, "no working docker event subscription for 60s: Error response from daemon: invalid filter");
+    }
+
+    #[test]
+    fn a_subscription_that_holds_ends_the_outage_and_resets_the_backoff() {
+        // Down for 44 s (25 pings with the backoff), then a subscription that works for a
+        // minute, ends, and the engine is down again: the grace counts from the second loss,
+        // not the first (which would fail at once, 104 s after it).
+        let out = Drill::new()
+            .pings_fail(25)
+            .pings_ok(1)
+            .subscription(vec![Feed::Quiet; 120].into_iter().chain([Feed::Ended("exit status 1".into())]).collect())
+            .then_down()
+            .run();
+        let _ = out.error();
+        assert!(out.took >= Duration::from_secs(43 + 60 + 60), "{:?}", out.took);
+    }
+
+    #[test]
+    fn a_death_during_the_initial_delay_is_held_until_it_ends() {
+        let mut drill = Drill::new().subscription(vec![die("aaaa", 3, at(1))]);
+        drill.watch.initial_delay = Duration::from_secs(5);
+        let out = drill.run();
+        assert_eq!(out.death().id, "aaaa");
+        assert!(out.took >= Duration::from_secs(5) && out.took < Duration::from_millis(5600), "{:?}", out.took);
+    }
+
+    #[test]
+    fn a_signal_ends_the_watch() {
+        let out = Drill::new().run_for(Duration::from_secs(10));
+        assert!(out.error().contains("interrupted by SIGTERM"), "{}", out.error());
+        assert!(out.took >= Duration::from_secs(10) && out.took < Duration::from_secs(11), "{:?}", out.took);
+        // Also while the engine is away, and with no grace at all.
+        let mut drill = Drill::new().then_down();
+        drill.watch.daemon_grace = None;
+        let out = drill.run_for(Duration::from_secs(600));
+        assert!(out.error().contains("interrupted"), "{}", out.error());
+    }
+
+    impl Drill {
+        fn run_for(mut self, d: Duration) -> Outcome {
+            self.signal_after = Some(d);
+            self.run()
+        }
     }
 }
