@@ -16,9 +16,10 @@ gcc_ceiling=${GCC_CEILING:-4.8.0}
 # The libraries of RHEL 7's glibc and libgcc packages.
 allowed_libs=" libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libutil.so.1 ld-linux-x86-64.so.2 libgcc_s.so.1 "
 
-say() { printf 'check-binary: %s\n' "$*" >&2; }
-fail() { say "FAIL: $binary: $*"; exit 1; }
-command -v objdump >/dev/null && command -v readelf >/dev/null || fail "objdump and readelf are needed (binutils)"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # say, die
+fail() { die "FAIL: $binary: $*"; }
+if ! command -v objdump >/dev/null || ! command -v readelf >/dev/null; then fail "objdump and readelf are needed (binutils)"; fi
 [ -f "$binary" ] || fail "no such file"
 
 header=$(readelf -h "$binary") || fail "not an ELF file"

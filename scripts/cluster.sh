@@ -20,13 +20,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 online_timeout=${EVA_HA_CLUSTER_TIMEOUT:-90}
-
-say() { printf 'cluster: %s\n' "$*" >&2; }
-die() { say "$@"; exit 1; }
-usage() {
-  { echo usage:; sed -n '4,13s/^# //p' "${BASH_SOURCE[0]}"; } >&2
-  exit 2
-}
+SAY_PREFIX=cluster
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # say, die
+usage() { usage_of 4,13; }
 
 # The /24 of NAME-net, e.g. 172.31.7 (no trailing dot), from docker.
 prefix_of() {

@@ -29,18 +29,10 @@ LINKS=(eva-start eva-stop eva-genw eva-check eva-verify)
 tools=${EVA_HA_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/eva-ha-release}
 dist=$here/dist
 
-say() { printf 'release.sh: %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
+SAY_PREFIX=release.sh DIE_PREFIX="ERROR: "
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh # say, die, apt_install
 started=$SECONDS
-
-apt_install() {
-  say "installing $* (apt)"
-  command -v apt-get >/dev/null || die "$* missing and no apt-get to install it"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null \
-      || die "cannot install $* with apt-get"
-  fi
-}
 
 # --- tools -------------------------------------------------------------------
 need=()

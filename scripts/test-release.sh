@@ -15,8 +15,8 @@
 #   scripts/test-release.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-say() { printf 'test-release: %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh # say, apt_install
 passed=0 failed=0
 ok() { passed=$((passed + 1)); say "ok   $*"; }
 bad() { failed=$((failed + 1)); say "FAIL $*"; }
@@ -29,12 +29,6 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
-apt_install() {
-  say "installing $*"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
 need=()
 command -v cpio >/dev/null || need+=(cpio)
 command -v rpm2cpio >/dev/null || need+=(rpm)
