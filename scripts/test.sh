@@ -12,18 +12,12 @@
 #   scripts/test.sh [cargo test arguments...]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-say() { printf 'test.sh: %s\n' "$*" >&2; }
-
-apt_install() {
-  say "installing $*"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
+SAY_PREFIX=test.sh
+# shellcheck source=scripts/private-engine.sh
+. scripts/private-engine.sh # and scripts/lib.sh: say, apt_install
 
 command -v jq >/dev/null || apt_install jq
-[ -x /bin/busybox ] || apt_install busybox-static    # the containers of the eva-genw tests
+engine_ensure_busybox # a static /bin/busybox: the containers of the eva-genw tests
 command -v podman >/dev/null || apt_install podman
 scripts/ensure-docker.sh
 say "node image: $(scripts/node-image.sh)"
