@@ -3,7 +3,8 @@
 # (scripts/node.sh, scripts/node-image.sh). If none answers, installs docker.io via
 # apt when dockerd is missing, then starts the engine: with systemctl when PID 1 is
 # systemd, else as a detached `dockerd --iptables=false --bridge=none` logging to
-# /var/log/eva-ha-dockerd.log. Waits up to 60 s. Idempotent; one status line on stderr.
+# /var/log/eva-ha-dockerd.log. Waits up to 60 s. Idempotent; one status line on stderr
+# (and one saying so when it installs docker.io).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # say, die, apt_install, docker_wait
