@@ -12,6 +12,7 @@
 #                           two middle ones for an even count), printed with printf FORMAT
 #                           (default %g) and a newline; "-" when there are none
 #   docker_wait SECS [PID]  wait until the Docker engine at $DOCKER_HOST answers (below)
+#   unmount_under DIR       lazily unmount everything mounted below DIR, deepest first
 # The scripts copied alone into the node image (scripts/node/*) do not use it.
 
 say() {
@@ -42,6 +43,13 @@ median() {
   sort -g | awk -v fmt="${1:-%g}\n" '
     NF { a[++n] = $1 }
     END { if (n == 0) print "-"; else printf fmt, (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }'
+}
+
+unmount_under() {
+  local m
+  while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done < <(awk -v d="${1%/}/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
 }
 
 # Waits until the Docker engine at $DOCKER_HOST (unset: the default one) answers `docker

@@ -71,11 +71,8 @@ command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 root=$(mktemp -d /var/tmp/eva-ha-node.XXXXXX)
 chmod 0755 "$root" # mktemp made it 0700: the image's / and the postgres user need 0755
 cleanup() {
-  local m
   # debootstrap mounts proc/sys inside the target; never delete through a mount.
-  while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done < <(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r)
+  unmount_under "$root"
   rm -rf --one-file-system "$root"
   rm -f "$root.debootstrap.log"
 }

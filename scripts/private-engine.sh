@@ -64,7 +64,7 @@ engine_stop() {
 }
 
 engine_clean() {
-  local dir=${1%/}/ f pid m
+  local dir=${1%/}/ f pid
   local -a argv
   for f in /proc/[0-9]*/cmdline; do
     pid=${f#/proc/}
@@ -73,10 +73,7 @@ engine_clean() {
     { mapfile -d '' argv <"$f"; } 2>/dev/null || continue
     if [[ " ${argv[*]} " == *"$dir"* ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
   done
-  # Deepest first; never delete through a mount.
-  while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done < <(awk -v d="$dir" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+  unmount_under "$dir" # never delete through a mount
 }
 
 engine_ensure_busybox() {
