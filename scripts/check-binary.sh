@@ -41,7 +41,7 @@ done
 versions=$(objdump -T "$binary" | awk '$0 ~ /\*UND\*/ { for (i = 1; i <= NF; i++) if ($i ~ /^\(?[A-Z][A-Z_]*_[0-9]/) { gsub(/[()]/, "", $i); print $i } }' | sort -u)
 [ -n "$versions" ] || fail "objdump -T found no versioned symbol: not a glibc binary"
 ver_le() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$1" ]; }
-highest_glibc= highest_gcc=
+highest_glibc='' highest_gcc=''
 for v in $versions; do
   case $v in
     GLIBC_PRIVATE) fail "uses GLIBC_PRIVATE symbols" ;;
@@ -57,6 +57,6 @@ for v in $versions; do
   esac
 done
 
-say "OK $binary: dynamic x86-64, interpreter $interp, needs $(echo $needed | tr ' ' ',')"
+say "OK $binary: dynamic x86-64, interpreter $interp, needs ${needed//$'\n'/,}"
 say "OK highest symbol versions: GLIBC_$highest_glibc (ceiling $glibc_ceiling)${highest_gcc:+, GCC_$highest_gcc (ceiling $gcc_ceiling)}"
 echo "GLIBC_$highest_glibc"

@@ -36,7 +36,7 @@ started=$SECONDS
 
 # --- tools -------------------------------------------------------------------
 need=()
-command -v objdump >/dev/null && command -v readelf >/dev/null || need+=(binutils)
+if ! command -v objdump >/dev/null || ! command -v readelf >/dev/null; then need+=(binutils); fi
 command -v rpmbuild >/dev/null || need+=(rpm)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
