@@ -151,7 +151,6 @@ bin=$tmp/eva-ha
 cp "$built" "$bin"
 engine_import_busybox "$tmp" "$image"
 mkdir -p "$tmp/shim"
-# shellcheck disable=SC2016 # "$@" is the shim's
 printf '#!/bin/sh\nexec "$@"\n' >"$tmp/shim/sudo"
 chmod 0755 "$tmp/shim/sudo"
 monitor_path="$tmp/shim:$PATH"
