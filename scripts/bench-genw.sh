@@ -8,10 +8,11 @@
 # Needs root; makes sure a Docker engine is installed (scripts/ensure-docker.sh), installs
 # busybox-static when there is no static /bin/busybox, builds eva-ha (cargo build --release
 # --locked; or takes $EVA_HA_BINARY as it is) and runs a copy of it. Then starts a private
-# dockerd (own data root, exec root and socket under /tmp/evab.*; DOCKER_HOST points both
-# monitors at it), so that the benchmark neither sees nor disturbs other containers, and
-# imports a busybox image into it (no registry needed). Both monitors use the docker CLI
-# found on PATH. About 11 minutes with the defaults.
+# dockerd (scripts/private-engine.sh, as the Rust tests do: own data root, exec root and
+# socket under /tmp/evab.*; DOCKER_HOST points both monitors at it), so that the benchmark
+# neither sees nor disturbs other containers, and imports a busybox image into it (no
+# registry needed). Both monitors use the docker CLI found on PATH. About 11 minutes with
+# the defaults.
 #
 # Phases, the two monitors alternating trial by trial:
 #  1. latency: TRIALS deaths per monitor. Each trial starts the monitor, waits its initial
@@ -44,6 +45,9 @@ set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
+DIE_PREFIX="error: "
+# shellcheck source=scripts/private-engine.sh
+. scripts/private-engine.sh # and scripts/lib.sh: say, die, apt_install, median, docker_wait
 
 trials=${1:-10}
 window=${2:-60}
@@ -54,9 +58,6 @@ load_containers=12
 goal_latency_ms=100
 goal_idle_ratio=20
 
-say() { printf 'bench-genw: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
 [[ $trials =~ ^[1-9][0-9]*$ ]] || die "TRIALS must be a positive integer, not '$trials'"
 if ! [[ $window =~ ^[1-9][0-9]*$ ]] || [ "$window" -lt 10 ]; then die "WINDOW must be an integer >= 10 (seconds), not '$window'"; fi
 [ "$(id -u)" -eq 0 ] || die "needs root (a private dockerd)"
@@ -66,11 +67,7 @@ started_us=${EPOCHREALTIME/./}
 
 scripts/ensure-docker.sh
 command -v dockerd >/dev/null || die "dockerd not found"
-if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
-  say "installing busybox-static (a static /bin/busybox for the image)"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >&2
-fi
+engine_ensure_busybox
 if [ -n "${EVA_HA_BINARY:-}" ]; then
   built=$EVA_HA_BINARY
 else
@@ -126,28 +123,8 @@ cleanup() {
     kill "$p" 2>/dev/null
     wait "$p" 2>/dev/null
   done
-  if [ -n "$dockerd_pid" ] && kill -0 "$dockerd_pid" 2>/dev/null; then
-    local ids
-    ids=$(docker ps -aq 2>/dev/null)
-    # shellcheck disable=SC2086 # ids are words
-    [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1
-    kill -TERM "$dockerd_pid"
-    for _ in $(seq 300); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$dockerd_pid" 2>/dev/null
-    wait "$dockerd_pid" 2>/dev/null
-  fi
-  # Whatever still runs from the private engine's directories (its containerd, shims).
-  local f pid
-  for f in /proc/[0-9]*/cmdline; do
-    if grep -qsF -- "$tmp/" "$f"; then
-      pid=${f#/proc/}; pid=${pid%/cmdline}
-      [ "$pid" = $$ ] || kill -KILL "$pid" 2>/dev/null
-    fi
-  done
-  # Mounts under the private engine's directories, deepest first.
-  awk -v d="$tmp/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null
-  done
+  # Its containers, dockerd, then whatever still runs from $tmp (containerd, shims), mounts.
+  if [ -n "$dockerd_pid" ]; then engine_stop "$tmp" "$dockerd_pid"; else engine_clean "$tmp"; fi
   rm -rf "$tmp"
   [ "$status" -eq 0 ] || say "failed (status $status); logs in $out"
   exit "$status"
@@ -159,30 +136,21 @@ trap 'exit 129' HUP
 
 # --- the private engine --------------------------------------------------------------------
 
-export DOCKER_HOST="unix://$tmp/d.sock"
-declare -a engine_args=(--iptables=false --bridge=none --ip-masq=false
-  --data-root="$tmp/data" --exec-root="$tmp/exec" --pidfile="$tmp/dockerd.pid" --host="$DOCKER_HOST")
-if [ -S /run/containerd/containerd.sock ]; then
-  # dockerd would use the system's containerd: keep to namespaces of our own there.
-  engine_args+=(--containerd-namespace="$run_id" --containerd-plugins-namespace="$run_id-plugins")
-fi
+DOCKER_HOST=$(engine_host "$tmp")
+export DOCKER_HOST
 say "starting a private dockerd ($DOCKER_HOST)"
-setsid dockerd "${engine_args[@]}" </dev/null >"$out/dockerd.log" 2>&1 &
+setsid scripts/private-engine.sh dockerd "$tmp" </dev/null >"$out/dockerd.log" 2>&1 &
 dockerd_pid=$!
-for i in $(seq 600); do
-  docker info >/dev/null 2>&1 && break
-  kill -0 "$dockerd_pid" 2>/dev/null || die "the private dockerd exited; see $out/dockerd.log"
-  [ "$i" -lt 600 ] || die "the private dockerd did not answer within 60 s; see $out/dockerd.log"
-  sleep 0.1
-done
+docker_wait 60 "$dockerd_pid" || case $? in
+  2) die "the private dockerd exited; see $out/dockerd.log" ;;
+  *) die "the private dockerd did not answer within 60 s; see $out/dockerd.log" ;;
+esac
 
 # Our own copy, so that a rebuild during the run changes nothing.
 bin=$tmp/eva-ha
 cp "$built" "$bin"
-mkdir -p "$tmp/root/bin" "$tmp/shim"
-cp /bin/busybox "$tmp/root/bin/busybox"
-for applet in sh sleep true; do ln -s busybox "$tmp/root/bin/$applet"; done
-tar -C "$tmp/root" -c . | docker import --change 'CMD ["/bin/sh"]' - "$image" >/dev/null
+engine_import_busybox "$tmp" "$image"
+mkdir -p "$tmp/shim"
 printf '#!/bin/sh\nexec "$@"\n' >"$tmp/shim/sudo"
 chmod 0755 "$tmp/shim/sudo"
 monitor_path="$tmp/shim:$PATH"
@@ -426,7 +394,7 @@ idle() {
   mapfile -t pids < <(pids_with_env "EVA_BENCH_TAG=$tag")
   alive "$pid" || die "$(name_of "$kind") exited during the idle window; see $log"
   c1=$(cpu_ticks "${pids[@]}"); e1=$(cpu_ticks "${eng[@]}"); w1=$(switches "$pid"); t1=${EPOCHREALTIME/./}
-  idle_rss_median=$(printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  idle_rss_median=$(printf '%s\n' "${samples[@]}" | median %.0f)
   idle_wakeups=$(awk -v w=$((w1 - w0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", w * 1e6 / t }')
   idle_cpu_h=$(awk -v c=$((c1 - c0)) -v hz="$clk_tck" -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", c / hz * 3600e6 / t }')
   idle_engine_h=$(awk -v c=$((e1 - e0)) -v hz="$clk_tck" -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", c / hz * 3600e6 / t }')
@@ -436,19 +404,20 @@ idle() {
   say "idle    $(name_of "$kind"): $((c1 - c0)) ticks in $(((t1 - t0) / 1000)) ms = $idle_cpu_h CPU s/hour; RSS max $max kB, median $idle_rss_median kB (monitor process alone: max $max_root kB); $idle_wakeups wakeups/s; engine meanwhile $idle_engine_h CPU s/hour"
 }
 
-# Statistics over the latencies of a phase and monitor: lat_stat PHASE MONITOR median|max|count|missed
+# A column of the trials of a phase and monitor with a result: trial_column PHASE MONITOR RESULT COLUMN
+trial_column() {
+  awk -F, -v p="$1" -v m="$2" -v r="$3" -v c="$4" '$1 == p && $2 == m && $5 == r && $c != "" { print $c + 0 }' "$out/trials.csv"
+}
+
+# Statistics over the deaths of a phase and monitor: lat_stat PHASE MONITOR WHAT, WHAT one of
+# median and max (of the latencies of the detected deaths), count, detected and missed.
 lat_stat() {
-  awk -F, -v p="$1" -v m="$2" -v what="$3" '
-    $1 == p && $2 == m { n++; if ($5 == "detected") l[++d] = $6 + 0; else if ($5 == "missed") missed++ }
-    END {
-      if (what == "count") { print n + 0; exit }
-      if (what == "detected") { print d + 0; exit }
-      if (what == "missed") { print missed + 0; exit }
-      if (d == 0) { print "-"; exit }
-      for (i = 2; i <= d; i++) { v = l[i]; for (j = i - 1; j >= 1 && l[j] > v; j--) l[j + 1] = l[j]; l[j + 1] = v }
-      if (what == "max") { printf "%.0f ms\n", l[d]; exit }
-      if (d % 2) printf "%.0f ms\n", l[(d + 1) / 2]; else printf "%.0f ms\n", (l[d / 2] + l[d / 2 + 1]) / 2
-    }' "$out/trials.csv"
+  case $3 in
+    median) trial_column "$1" "$2" detected 6 | median '%.0f ms' ;;
+    max) trial_column "$1" "$2" detected 6 | sort -g | awk '{ l = $1 } END { if (NR) printf "%.0f ms\n", l; else print "-" }' ;;
+    count) awk -F, -v p="$1" -v m="$2" '$1 == p && $2 == m' "$out/trials.csv" | wc -l ;;
+    *) trial_column "$1" "$2" "$3" 5 | wc -l ;;
+  esac
 }
 
 # --- warm-up: the recorder answers, the image runs ------------------------------------------
@@ -514,10 +483,7 @@ g_lmed=$(lat_stat misses genw.sh median) e_lmed=$(lat_stat misses eva-genw media
 early=$(awk -F, '$5 == "early"' "$out/trials.csv" | wc -l)
 ratio=$(awk -v g="$g_cpu" -v e="$e_cpu" 'BEGIN { if (g <= 0) print "-"; else if (e <= 0) print "0"; else if (e < g) printf "%.3f (1/%.1f)", e / g, g / e; else printf "%.2f", e / g }')
 # Median of a column over eva-genw's detected deaths of a phase: col_median PHASE COLUMN
-col_median() {
-  awk -F, -v p="$1" -v c="$2" '$1 == p && $2 == "eva-genw" && $5 == "detected" && $c != "" { print $c + 0 }' "$out/trials.csv" |
-    sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) printf "%.0f ms\n", a[(NR + 1) / 2]; else printf "%.0f ms\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+col_median() { trial_column "$1" eva-genw detected "$2" | median '%.0f ms'; }
 breakdown() {
   echo "event read (docker inspect started) $(col_median "$1" 10), death judged (ERROR line) $(col_median "$1" 11), process exited $(col_median "$1" 6)"
 }

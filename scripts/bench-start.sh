@@ -7,6 +7,9 @@
 #   scripts/bench-start.sh [REPS] [DELAY]     defaults: 5 repetitions, 2 s
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SAY_PREFIX=bench
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh # say, die, median
 
 reps=${1:-5}
 delay=${2:-2}
@@ -30,7 +33,7 @@ timed() {
 check_all() {
   local want=$1 got
   got=$(docker exec "$node" systemctl is-active docker mongod.service postgresql-9.5.service | sort -u | tr '\n' ' ' || true)
-  [ "$got" = "$want " ] || { echo "bench: expected all $want, got: $got" >&2; exit 1; }
+  [ "$got" = "$want " ] || die "expected all $want, got: $got"
 }
 
 declare -a gs gp es ep ideal
@@ -46,14 +49,14 @@ for i in $(seq "$reps"); do
   gp+=("$(timed sh /opt/eva/guide-stop.sh)"); check_all inactive
   es+=("$(timed eva-start)"); check_all active
   ep+=("$(timed eva-stop)"); check_all inactive
-  printf 'bench: run %d/%d  start.sh %ss  eva-start %ss  ideal %ss  stop.sh %ss  eva-stop %ss\n' \
-    "$i" "$reps" "${gs[-1]}" "${es[-1]}" "${ideal[-1]}" "${gp[-1]}" "${ep[-1]}" >&2
+  say "$(printf 'run %d/%d  start.sh %ss  eva-start %ss  ideal %ss  stop.sh %ss  eva-stop %ss' \
+    "$i" "$reps" "${gs[-1]}" "${es[-1]}" "${ideal[-1]}" "${gp[-1]}" "${ep[-1]}")"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+median_of() { printf '%s\n' "$@" | median %.3f; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-mgs=$(median "${gs[@]}"); mes=$(median "${es[@]}")
-mgp=$(median "${gp[@]}"); mep=$(median "${ep[@]}"); mid=$(median "${ideal[@]}")
+mgs=$(median_of "${gs[@]}"); mes=$(median_of "${es[@]}")
+mgp=$(median_of "${gp[@]}"); mep=$(median_of "${ep[@]}"); mid=$(median_of "${ideal[@]}")
 
 echo
 echo "Three units, each taking ${delay} s to start; median of ${reps} runs on a real systemd node."

@@ -16,9 +16,10 @@ gcc_ceiling=${GCC_CEILING:-4.8.0}
 # The libraries of RHEL 7's glibc and libgcc packages.
 allowed_libs=" libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libutil.so.1 ld-linux-x86-64.so.2 libgcc_s.so.1 "
 
-say() { printf 'check-binary: %s\n' "$*" >&2; }
-fail() { say "FAIL: $binary: $*"; exit 1; }
-command -v objdump >/dev/null && command -v readelf >/dev/null || fail "objdump and readelf are needed (binutils)"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # say, die
+fail() { die "FAIL: $binary: $*"; }
+if ! command -v objdump >/dev/null || ! command -v readelf >/dev/null; then fail "objdump and readelf are needed (binutils)"; fi
 [ -f "$binary" ] || fail "no such file"
 
 header=$(readelf -h "$binary") || fail "not an ELF file"
@@ -40,7 +41,7 @@ done
 versions=$(objdump -T "$binary" | awk '$0 ~ /\*UND\*/ { for (i = 1; i <= NF; i++) if ($i ~ /^\(?[A-Z][A-Z_]*_[0-9]/) { gsub(/[()]/, "", $i); print $i } }' | sort -u)
 [ -n "$versions" ] || fail "objdump -T found no versioned symbol: not a glibc binary"
 ver_le() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$1" ]; }
-highest_glibc= highest_gcc=
+highest_glibc='' highest_gcc=''
 for v in $versions; do
   case $v in
     GLIBC_PRIVATE) fail "uses GLIBC_PRIVATE symbols" ;;
@@ -56,6 +57,6 @@ for v in $versions; do
   esac
 done
 
-say "OK $binary: dynamic x86-64, interpreter $interp, needs $(echo $needed | tr ' ' ',')"
+say "OK $binary: dynamic x86-64, interpreter $interp, needs ${needed//$'\n'/,}"
 say "OK highest symbol versions: GLIBC_$highest_glibc (ceiling $glibc_ceiling)${highest_gcc:+, GCC_$highest_gcc (ceiling $gcc_ceiling)}"
 echo "GLIBC_$highest_glibc"

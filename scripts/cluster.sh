@@ -20,13 +20,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 online_timeout=${EVA_HA_CLUSTER_TIMEOUT:-90}
-
-say() { printf 'cluster: %s\n' "$*" >&2; }
-die() { say "$@"; exit 1; }
-usage() {
-  { echo usage:; sed -n '4,13s/^# //p' "${BASH_SOURCE[0]}"; } >&2
-  exit 2
-}
+SAY_PREFIX=cluster
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # say, die
+usage() { usage_of 4,13; }
 
 # The /24 of NAME-net, e.g. 172.31.7 (no trailing dot), from docker.
 prefix_of() {
@@ -127,28 +124,44 @@ online_count() {
   grep -c '<node name=.* online="true".* pending="false"' <<<"$xml" || true
 }
 
+# Runs "$@" N for both nodes, N = 1 and 2, at once; fails when either fails.
+on_both() {
+  local n pids=() failed=''
+  for n in 1 2; do
+    "$@" "$n" &
+    pids+=($!)
+  done
+  for n in "${pids[@]}"; do wait "$n" || failed=1; done
+  [ -z "$failed" ]
+}
+
+# node.sh run for node N of cluster $name on $prefix.0/24 (cmd_up's).
+run_node() {
+  local n=$1
+  # node.sh run adds the systemd flags and --hostname NAME-N. NET_ADMIN: IPaddr2 adds
+  # the floating IP. 256 MB /dev/shm: Corosync and Pacemaker's IPC (libqb) take about
+  # 33 MB of it idle, more per client; docker's default 64 MB is too tight.
+  # /etc/hosts names both nodes: no reliance on docker's embedded DNS.
+  "$here/node.sh" run "$name-$n" --network "$name-net" --ip "$prefix.1$n" \
+    --cap-add NET_ADMIN --shm-size 256m \
+    --add-host "$name-1:$prefix.11" --add-host "$name-2:$prefix.12" \
+    --label "eva-ha-cluster=$name"
+}
+
+start_stack() { docker exec "$name-$1" systemctl start corosync.service pacemaker.service; }
+
+install_node() { "$here/node.sh" install "$name-$1" "$binary"; }
+
 cmd_up() {
   [ "$#" -eq 1 ] || usage
-  local name=$1 prefix n pids=() t0 count=0 failed=
+  local name=$1 prefix n t0 count=0
   [[ "$name" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad cluster name: $name"
   "$here/node.sh" image >/dev/null # build once, before two nodes ask at once
   cmd_down "$name"
   prefix=$(create_network "$name")
   say "network $name-net: $prefix.0/24"
 
-  for n in 1 2; do
-    # node.sh run adds the systemd flags and --hostname NAME-N. NET_ADMIN: IPaddr2 adds
-    # the floating IP. 256 MB /dev/shm: Corosync and Pacemaker's IPC (libqb) take about
-    # 33 MB of it idle, more per client; docker's default 64 MB is too tight.
-    # /etc/hosts names both nodes: no reliance on docker's embedded DNS.
-    "$here/node.sh" run "$name-$n" --network "$name-net" --ip "$prefix.1$n" \
-      --cap-add NET_ADMIN --shm-size 256m \
-      --add-host "$name-1:$prefix.11" --add-host "$name-2:$prefix.12" \
-      --label "eva-ha-cluster=$name" &
-    pids+=($!)
-  done
-  for n in "${pids[@]}"; do wait "$n" || failed=1; done
-  [ -z "$failed" ] || die "a node of $name did not boot"
+  on_both run_node || die "a node of $name did not boot"
 
   for n in 1 2; do
     corosync_conf "$name" "$prefix" | docker exec -i "$name-$n" sh -c \
@@ -156,13 +169,7 @@ cmd_up() {
     docker exec "$name-$n" sh -c "$seed_cib"
   done
   t0=$SECONDS
-  pids=()
-  for n in 1 2; do
-    docker exec "$name-$n" systemctl start corosync.service pacemaker.service &
-    pids+=($!)
-  done
-  for n in "${pids[@]}"; do wait "$n" || failed=1; done
-  if [ -n "$failed" ]; then
+  if ! on_both start_stack; then
     for n in 1 2; do
       docker exec "$name-$n" journalctl -u corosync -u pacemaker --no-pager -n 30 >&2 || true
     done
@@ -188,13 +195,8 @@ cmd_up() {
 
 cmd_install() {
   [ "$#" -eq 2 ] || usage
-  local name=$1 binary=$2 n pids=() failed=
-  for n in 1 2; do
-    "$here/node.sh" install "$name-$n" "$binary" &
-    pids+=($!)
-  done
-  for n in "${pids[@]}"; do wait "$n" || failed=1; done
-  [ -z "$failed" ] || die "install on $name failed"
+  local name=$1 binary=$2
+  on_both install_node || die "install on $name failed"
 }
 
 cmd_exec() {

@@ -3,18 +3,16 @@
 # (scripts/node.sh, scripts/node-image.sh). If none answers, installs docker.io via
 # apt when dockerd is missing, then starts the engine: with systemctl when PID 1 is
 # systemd, else as a detached `dockerd --iptables=false --bridge=none` logging to
-# /var/log/eva-ha-dockerd.log. Waits up to 60 s. Idempotent; one status line on stderr.
+# /var/log/eva-ha-dockerd.log. Waits up to 60 s. Idempotent; one status line on stderr
+# (and one saying so when it installs docker.io).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # say, die, apt_install, docker_wait
 
 log=/var/log/eva-ha-dockerd.log
 wait_secs=60
 
-say() { printf 'ensure-docker: %s\n' "$*" >&2; }
-die() { say "$@"; exit 1; }
-
-engine_up() { docker info >/dev/null 2>&1; }
-
-if engine_up; then
+if docker info >/dev/null 2>&1; then
   say "engine already running"
   exit 0
 fi
@@ -37,8 +35,7 @@ if ! command -v dockerd >/dev/null 2>&1; then
     own_policy=1
     trap 'rm -f "$policy"' EXIT
   fi
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >&2
+  apt_install docker.io
   if [ -n "$own_policy" ]; then
     rm -f "$policy"
     trap - EXIT
@@ -60,13 +57,10 @@ else
   how="dockerd started (pid $!, log $log)"
 fi
 
-for _ in $(seq $((wait_secs * 2))); do
-  if engine_up; then
-    say "engine running: ${how}${installed}"
-    exit 0
-  fi
-  sleep 0.5
-done
+if docker_wait "$wait_secs"; then
+  say "engine running: ${how}${installed}"
+  exit 0
+fi
 
 if pid1_is_systemd; then
   say "the Docker engine did not answer within ${wait_secs} s; see: journalctl -u docker"

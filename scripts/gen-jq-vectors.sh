@@ -5,8 +5,10 @@
 # integration tests also run the installed jq live. Usage: scripts/gen-jq-vectors.sh [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh # say
 out=${1:-tests/data/jq-vectors.json}
-command -v jq >/dev/null || { echo "gen-jq-vectors: jq is required (apt-get install jq)" >&2; exit 5; }
+command -v jq >/dev/null || { say "jq is required (apt-get install jq)"; exit 5; }
 python3 - "$out" <<'PY'
 import json, subprocess, sys
 

@@ -11,15 +11,17 @@ set -euo pipefail
 prefix=${1:-/usr/local}
 destdir=${DESTDIR:-}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/scripts/lib.sh" # say
 binary=${EVA_HA_BINARY:-$here/target/release/eva-ha}
 links=(eva-start eva-stop eva-genw eva-check eva-verify)
 
 if [ ! -x "$binary" ]; then
   if [ -z "${EVA_HA_BINARY:-}" ] && command -v cargo >/dev/null; then
-    echo "install: building $binary" >&2
+    say "building $binary"
     (cd "$here" && cargo build --release --locked)
   else
-    echo "install: no binary at $binary (set EVA_HA_BINARY or run cargo build --release)" >&2
+    say "no binary at $binary (set EVA_HA_BINARY or run cargo build --release)"
     exit 5
   fi
 fi
@@ -42,7 +44,7 @@ if [ -f "$here/eva-ha.toml.example" ]; then
   install -m 0644 "$here/eva-ha.toml.example" "$destdir/etc/eva-ha/eva-ha.toml.sample"
 fi
 
-echo "install: $sbin/eva-ha with links ${links[*]}, and $ocf/eva-master" >&2
+say "$sbin/eva-ha with links ${links[*]}, and $ocf/eva-master"
 if [ ! -e "$destdir/etc/eva-ha/eva-ha.toml" ]; then
-  echo "install: next, set install_dir in /etc/eva-ha/eva-ha.toml (see eva-ha.toml.sample)" >&2
+  say "next, set install_dir in /etc/eva-ha/eva-ha.toml (see eva-ha.toml.sample)"
 fi

@@ -23,8 +23,8 @@ packages=systemd,systemd-sysv,dbus,postgresql,postgresql-client,jq,sudo,procps,u
 # (ocf-tester's xmllint). corosync and pacemaker stay disabled at boot.
 packages+=,pacemaker,pacemaker-cli-utils,corosync,crmsh,resource-agents,iproute2,libxml2-utils
 
-say() { printf 'node-image: %s\n' "$*" >&2; }
-die() { say "$@"; exit 1; }
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # say, die, apt_install
 
 [ -d "$recipe_dir" ] || die "missing recipe directory $recipe_dir"
 
@@ -66,20 +66,13 @@ fi
 SECONDS=0
 say "building $tag (debootstrap $suite from $mirror, takes a few minutes)"
 
-if ! command -v debootstrap >/dev/null 2>&1; then
-  say "installing debootstrap"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap
-fi
+command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 
 root=$(mktemp -d /var/tmp/eva-ha-node.XXXXXX)
 chmod 0755 "$root" # mktemp made it 0700: the image's / and the postgres user need 0755
 cleanup() {
-  local m
   # debootstrap mounts proc/sys inside the target; never delete through a mount.
-  while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done < <(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r)
+  unmount_under "$root"
   rm -rf --one-file-system "$root"
   rm -f "$root.debootstrap.log"
 }

@@ -20,12 +20,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 boot_timeout=90
 ocf_dir=/usr/lib/ocf/resource.d/eva-ha
 
-say() { printf 'node: %s\n' "$*" >&2; }
-die() { say "$@"; exit 1; }
-usage() {
-  { echo usage:; sed -n '5,12s/^# //p' "${BASH_SOURCE[0]}"; } >&2
-  exit 2
-}
+SAY_PREFIX=node
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh" # say, die
+usage() { usage_of 5,12; }
 
 cmd_image() { "$here/node-image.sh"; }
 
@@ -74,6 +72,7 @@ cmd_install() {
   docker exec "$name" mkdir -p /var/tmp/eva-ha-install/scripts
   docker cp -L "$binary" "$name:/var/tmp/eva-ha-install/eva-ha"
   docker cp "$here/install.sh" "$name:/var/tmp/eva-ha-install/scripts/install.sh"
+  docker cp "$here/lib.sh" "$name:/var/tmp/eva-ha-install/scripts/lib.sh"
   if [ -f "$here/../eva-ha.toml.example" ]; then
     docker cp "$here/../eva-ha.toml.example" "$name:/var/tmp/eva-ha-install/eva-ha.toml.example"
   fi

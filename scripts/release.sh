@@ -29,22 +29,14 @@ LINKS=(eva-start eva-stop eva-genw eva-check eva-verify)
 tools=${EVA_HA_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/eva-ha-release}
 dist=$here/dist
 
-say() { printf 'release.sh: %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
+SAY_PREFIX=release.sh DIE_PREFIX="ERROR: "
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh # say, die, apt_install
 started=$SECONDS
-
-apt_install() {
-  say "installing $* (apt)"
-  command -v apt-get >/dev/null || die "$* missing and no apt-get to install it"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null \
-      || die "cannot install $* with apt-get"
-  fi
-}
 
 # --- tools -------------------------------------------------------------------
 need=()
-command -v objdump >/dev/null && command -v readelf >/dev/null || need+=(binutils)
+if ! command -v objdump >/dev/null || ! command -v readelf >/dev/null; then need+=(binutils); fi
 command -v rpmbuild >/dev/null || need+=(rpm)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"

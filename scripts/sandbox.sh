@@ -40,6 +40,7 @@ in_node env -i CLP_EVENT=START CLP_SERVER=HOME CLP_GROUPNAME=failover-eva \
 banner "the units and the master are running"
 in_node systemctl list-units --no-pager --all docker.service mongod.service postgresql-9.5.service
 in_node runuser -u postgres -- psql -tAc 'select version()'
+# shellcheck disable=SC2016 # expanded in the node
 in_node sh -c 'echo "master daemon pid $(cat /run/eva-master/master.pid), token received: $(wc -c < /run/eva-master/token) bytes (never printed)"'
 
 banner "eva-stop"

@@ -13,10 +13,11 @@
 #   - the tarball holds everything listed, links as links; SHA256SUMS verify.
 # Ends with "release: N passed, 0 failed"; any failed check exits 1.
 #   scripts/test-release.sh
+# shellcheck disable=SC2016 # the `bash -c '...' _ ARGS` checks expand their own "$1", "$2"
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-say() { printf 'test-release: %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh # say, apt_install
 passed=0 failed=0
 ok() { passed=$((passed + 1)); say "ok   $*"; }
 bad() { failed=$((failed + 1)); say "FAIL $*"; }
@@ -29,12 +30,6 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
-apt_install() {
-  say "installing $*"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
 need=()
 command -v cpio >/dev/null || need+=(cpio)
 command -v rpm2cpio >/dev/null || need+=(rpm)
@@ -59,7 +54,7 @@ trap 'rm -rf "$tmp"' EXIT
 # --- the artefacts -----------------------------------------------------------
 check "dist/ has the binary, tarball, RPM and SHA256SUMS" test -x dist/eva-ha -a -s "$tarball" -a -s "$rpm" -a -s dist/SHA256SUMS
 check "SHA256SUMS verify" bash -c 'cd dist && sha256sum --quiet -c SHA256SUMS'
-highest=$(scripts/check-binary.sh dist/eva-ha 2>/dev/null) && ok "dist/eva-ha: glibc ceiling 2.17 (highest $highest)" || bad "dist/eva-ha: glibc ceiling"
+if highest=$(scripts/check-binary.sh dist/eva-ha 2>/dev/null); then ok "dist/eva-ha: glibc ceiling 2.17 (highest $highest)"; else bad "dist/eva-ha: glibc ceiling"; fi
 
 # --- the RPM: metadata -------------------------------------------------------
 q() { rpm -qp "$@" "$rpm" 2>/dev/null; }
@@ -113,7 +108,7 @@ unpacked=$tmp/rpm
 mkdir -p "$unpacked"
 (cd "$unpacked" && rpm2cpio "$OLDPWD/$rpm" | cpio -idm --quiet)
 bin=$unpacked/usr/sbin/eva-ha
-highest=$(scripts/check-binary.sh "$bin" 2>/dev/null) && ok "packaged eva-ha: glibc ceiling 2.17 (highest $highest)" || bad "packaged eva-ha: glibc ceiling"
+if highest=$(scripts/check-binary.sh "$bin" 2>/dev/null); then ok "packaged eva-ha: glibc ceiling 2.17 (highest $highest)"; else bad "packaged eva-ha: glibc ceiling"; fi
 shown=$("$bin" --version 2>&1 || true)
 check "packaged eva-ha --version shows $version and commit $head ('$shown')" \
   grep -qE "^eva-ha $version \($head(-dirty)?\)\$" <<<"$shown"
@@ -196,7 +191,7 @@ for link in "${links[@]}"; do
 done
 check "the tarball holds the binary, ${#links[@]} links, sample, man pages, completions, README, LICENSE${missing:+ (missing: ${missing[*]})}" test ${#missing[@]} -eq 0
 check "the tarball's man pages are the RPM's" \
-  test "$(tar -tzf "$tarball" | sed -n "s|^$name/share/man/man1/||p" | grep . | sort)" = "$(ls "$mandir/man1" | sort)"
+  test "$(tar -tzf "$tarball" | sed -n "s|^$name/share/man/man1/||p" | grep . | sort)" = "$(find "$mandir/man1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort)"
 mkdir -p "$tmp/tar"
 tar -C "$tmp/tar" -xzf "$tarball"
 check "the tarball's binary is the RPM's and dist/'s" \

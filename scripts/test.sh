@@ -8,22 +8,22 @@
 #   4. the release for RHEL 7 (scripts/test-release.sh: builds dist/ with scripts/release.sh,
 #      checks the glibc 2.17 ceiling, the RPM and the tarball). Run when no cargo test
 #      arguments are given (a run of a subset of the cargo tests skips it).
+# Before all of them, when no arguments are given: the shell gate, scripts/lint.sh (shellcheck).
 # Every prerequisite is required here: a missing one fails the run, it never skips.
 #   scripts/test.sh [cargo test arguments...]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SAY_PREFIX=test.sh
+# shellcheck source=scripts/private-engine.sh
+. scripts/private-engine.sh # and scripts/lib.sh: say, apt_install
 
-say() { printf 'test.sh: %s\n' "$*" >&2; }
-
-apt_install() {
-  say "installing $*"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
+if [ $# -eq 0 ]; then
+  say "shell scripts: scripts/lint.sh"
+  scripts/lint.sh
+fi
 
 command -v jq >/dev/null || apt_install jq
-[ -x /bin/busybox ] || apt_install busybox-static    # the containers of the eva-genw tests
+engine_ensure_busybox # a static /bin/busybox: the containers of the eva-genw tests
 command -v podman >/dev/null || apt_install podman
 command -v runc >/dev/null || apt_install runc      # podman's OCI runtime where crun refuses hybrid cgroups
 scripts/ensure-docker.sh

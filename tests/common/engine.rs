@@ -1,6 +1,8 @@
 //! A private Docker engine for a test: its own dockerd (and the containerd it supervises),
 //! data root, exec root and socket, so that a test can stop and restart the engine without
 //! disturbing anything else, and a busybox image imported into it (no registry needed).
+//! Launching, waiting, cleaning up and the busybox image are scripts/private-engine.sh's,
+//! the one implementation that scripts/bench-genw.sh uses too.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -12,6 +14,15 @@ use std::time::{Duration, Instant};
 use super::{BIN, require};
 
 pub const IMAGE: &str = "eva-bb";
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/private-engine.sh");
+
+/// `scripts/private-engine.sh ARGS…`
+fn script(args: &[&str]) -> Command {
+    let mut cmd = Command::new("bash");
+    cmd.arg(SCRIPT).args(args);
+    cmd
+}
 
 pub struct Engine {
     dir: tempfile::TempDir,
@@ -53,27 +64,19 @@ impl Engine {
     pub fn launch(&mut self) {
         assert!(self.dockerd.is_none(), "already running");
         let log = fs::OpenOptions::new().create(true).append(true).open(self.path("dockerd.log")).unwrap();
-        let mut cmd = Command::new("dockerd");
-        cmd.args(["--iptables=false", "--bridge=none", "--ip-masq=false"])
-            .arg(format!("--data-root={}", self.path("data").display()))
-            .arg(format!("--exec-root={}", self.path("exec").display()))
-            .arg(format!("--pidfile={}", self.path("dockerd.pid").display()))
-            .arg(format!("--host={}", self.host()))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
+        let dir = self.dir.path().to_str().unwrap();
+        // The script execs dockerd: the child is dockerd itself.
+        let mut cmd = script(&["dockerd", dir]);
+        cmd.stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log);
         if self.live_restore {
             cmd.arg("--live-restore");
         }
-        self.dockerd = Some(cmd.spawn().unwrap());
-        let until = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < until {
-            if self.docker(&["info", "--format", "{{.ServerVersion}}"]).status.success() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let child = cmd.spawn().unwrap();
+        let pid = child.id().to_string();
+        self.dockerd = Some(child);
+        if !script(&["wait", dir, "60", &pid]).status().unwrap().success() {
+            panic!("private dockerd did not answer; log:\n{}", fs::read_to_string(self.path("dockerd.log")).unwrap_or_default());
         }
-        panic!("private dockerd did not answer; log:\n{}", fs::read_to_string(self.path("dockerd.log")).unwrap_or_default());
     }
 
     /// Stops dockerd with SIGTERM and waits for it to exit.
@@ -128,27 +131,16 @@ impl Drop for Engine {
             }
         }
         self.shut_down();
-        // Whatever still runs from this engine's exec root (containerd, shims).
-        let _ = Command::new("pkill").arg("-f").arg(self.path("exec").to_str().unwrap()).status();
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!("grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l", self.dir.path().display()))
-            .status();
+        // Whatever still runs from this engine's directory (containerd, shims), its mounts.
+        let _ = script(&["clean", self.dir.path().to_str().unwrap()]).status();
     }
 }
 
 /// Imports a busybox image as `tag` with `cli` (a `docker` or `podman` command to which
-/// `import …` is added): a root file system of /bin/busybox and a few applet links, no
-/// registry needed.
+/// `import …` is added): a root file system of /bin/busybox and a few applet links
+/// (scripts/private-engine.sh busybox-tar), no registry needed.
 pub fn import_busybox(mut cli: Command, tag: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
-    for applet in ["sh", "sleep", "kill", "true", "false"] {
-        std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
-    }
-    let mut tar = Command::new("tar").arg("-C").arg(dir.path()).args(["-c", "."]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut tar = script(&["busybox-tar"]).stdout(Stdio::piped()).spawn().unwrap();
     let out = cli.args(["import", "--change", "CMD [\"/bin/sh\"]", "-", tag]).stdin(tar.stdout.take().unwrap()).output().unwrap();
     assert!(tar.wait().unwrap().success());
     assert!(out.status.success(), "import {tag}: {}", String::from_utf8_lossy(&out.stderr));
