@@ -8,7 +8,9 @@
 #   4. the release for RHEL 7 (scripts/test-release.sh: builds dist/ with scripts/release.sh,
 #      checks the glibc 2.17 ceiling, the RPM and the tarball). Run when no cargo test
 #      arguments are given (a run of a subset of the cargo tests skips it).
-# Before all of them, when no arguments are given: the shell gate, scripts/lint.sh (shellcheck).
+# Before all of them, when no arguments are given, the gates: `cargo fmt --check`
+# (rustfmt.toml), `cargo clippy --all-targets -- -D warnings` and scripts/lint.sh
+# (shellcheck); each fails the run.
 # Every prerequisite is required here: a missing one fails the run, it never skips.
 #   scripts/test.sh [cargo test arguments...]
 set -euo pipefail
@@ -18,7 +20,11 @@ SAY_PREFIX=test.sh
 . scripts/private-engine.sh # and scripts/lib.sh: say, apt_install
 
 if [ $# -eq 0 ]; then
-  say "shell scripts: scripts/lint.sh"
+  say "gate: cargo fmt --check"
+  cargo fmt --check
+  say "gate: cargo clippy --all-targets -- -D warnings"
+  cargo clippy --locked --all-targets -- -D warnings
+  say "gate: scripts/lint.sh (shellcheck)"
   scripts/lint.sh
 fi
 
