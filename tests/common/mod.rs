@@ -1,8 +1,12 @@
 //! The shared harness of the integration tests: a temporary node with fake `systemctl`,
 //! `journalctl` and master scripts, and a builder that runs the real binary against it.
+//! The fakes are shell scripts under `tests/fakes/`, each listing its knobs in its header;
+//! they find the node's directories through the environment every run gets (FAKE_SYSTEMD,
+//! EVA_TEST_MASTER, FAKE_ENGINE_ROOT, FAKE_CLPLOGCMD_LOG).
 //!
 //! `Test::new()` lays out, under one temporary directory:
-//! - `bin/`: first on PATH; holds the fake `systemctl` and `journalctl` (see FAKE_SYSTEMCTL)
+//! - `bin/`: first on PATH; holds the fake `systemctl` and `journalctl`
+//!   (tests/fakes/systemctl, tests/fakes/journalctl)
 //!   and whatever a test adds with `write_executable("bin/…")`;
 //! - `systemd/`: the fake's unit states (`<unit>.state`) and knobs (`<unit>.fail`, …), and
 //!   `calls`, one line per systemctl invocation;
@@ -10,7 +14,7 @@
 //!   in `master/`;
 //! - `configuration.json` with a worker token, and `eva-ha.toml` pointing at all of it;
 //! - `docker/` and `podman/`, once a test asks for a fake container runtime with
-//!   [`Test::fake_docker`] / [`Test::fake_podman`] (see FAKE_ENGINE).
+//!   [`Test::fake_docker`] / [`Test::fake_podman`] (tests/fakes/engine).
 //!
 //! A test is built with the builder methods, then either `run()` (wait for the end, with a
 //! watchdog) or `launch()` (a [`Running`] process to signal and wait for). `fork()` gives a
@@ -43,216 +47,23 @@ pub const STOP_CALL: &str = "stop -- docker mongod.service postgresql-9.5.servic
 /// Longest any run may take before the harness kills it and fails the test.
 pub const WATCHDOG: Duration = Duration::from_secs(30);
 
-/// A fake systemctl keeping unit states in files. Knobs, per unit id (`docker.service`):
-/// `.missing` (not installed), `.fail` (start fails), `.hang` (start hangs in activating),
-/// `.stuck` (stop returns but the unit stays active), `.stophang` (stop hangs),
-/// `.delay` (seconds a start takes). A hanging start or stop writes the fake's pid and its
-/// sleeper's to `<id>.pids`, so that a test can check that both are gone afterwards.
-const FAKE_SYSTEMCTL: &str = r#"#!/bin/sh
-S="$FAKE_SYSTEMD"
-echo "$*" >> "$S/calls"
-verb=$1; shift
-case "$1" in --property=*) shift ;; esac
-[ "$1" = "--" ] && shift
-id() { case "$1" in *.*) echo "$1" ;; *) echo "$1.service" ;; esac; }
-state() { cat "$S/$(id "$1").state" 2>/dev/null || echo inactive; }
-set_state() { echo "$2" > "$S/$(id "$1").state"; }
-rc=0
-for u in "$@"; do
-  i=$(id "$u")
-  case "$verb" in
-    start)
-      if [ -e "$S/$i.missing" ]; then echo "Failed to start $i: Unit $i not found." >&2; rc=5; continue; fi
-      if [ -e "$S/$i.hang" ]; then set_state "$u" activating; sleep 1000 & echo "$$ $!" > "$S/$i.pids"; wait; fi
-      [ -e "$S/$i.delay" ] && sleep "$(cat "$S/$i.delay")"
-      if [ -e "$S/$i.fail" ]; then
-        set_state "$u" failed
-        echo "Job for $i failed because the control process exited with error code." >&2
-        echo "See \"systemctl status $i\" and \"journalctl -xeu $i\" for details." >&2
-        rc=1
-      else
-        set_state "$u" active
-      fi ;;
-    stop)
-      if [ -e "$S/$i.missing" ]; then echo "Failed to stop $i: Unit $i not loaded." >&2; rc=5; continue; fi
-      if [ -e "$S/$i.stophang" ]; then set_state "$u" deactivating; sleep 1000 & echo "$$ $!" > "$S/$i.pids"; wait; fi
-      [ -e "$S/$i.stuck" ] && continue
-      [ "$(state "$u")" = failed ] || set_state "$u" inactive ;;
-    reset-failed)
-      [ "$(state "$u")" = failed ] && set_state "$u" inactive ;;
-    show)
-      st=$(state "$u"); load=loaded; sub=running; res=success
-      [ -e "$S/$i.missing" ] && load=not-found
-      case "$st" in
-        inactive) sub=dead ;; failed) sub=failed; res=exit-code ;;
-        activating) sub=start ;; deactivating) sub=stop-sigterm ;;
-      esac
-      printf 'Id=%s\nLoadState=%s\nActiveState=%s\nSubState=%s\nResult=%s\n\n' "$i" "$load" "$st" "$sub" "$res" ;;
-    is-active)
-      [ "$(state "$u")" = active ] || rc=3 ;;
-    *) echo "fake systemctl: unsupported verb $verb" >&2; exit 64 ;;
-  esac
-done
-exit $rc
-"#;
+/// tests/fakes/systemctl; its header lists its knobs.
+const FAKE_SYSTEMCTL: &str = include_str!("../fakes/systemctl");
 
-const FAKE_JOURNALCTL: &str = r#"#!/bin/sh
-for last; do :; done
-echo "2026-11-25T10:00:00+0000 node fake[1]: journal line 1 of $last"
-echo "2026-11-25T10:00:01+0000 node fake[1]: journal line 2 of $last"
-"#;
+/// tests/fakes/journalctl; its header lists its knobs.
+const FAKE_JOURNALCTL: &str = include_str!("../fakes/journalctl");
 
-/// The stand-in start script: checks the units are active (as EVA's would need), records
-/// its arguments byte for byte, echoes them (so tests can see the token masked), and
-/// honours `master/start.exit`, `master/start.sleep` (sleep that long, with a background
-/// child, pids in `child.pid` and `script.pid`), `master/start.hold` (wait until
-/// `master/release` exists; `holding` says it is waiting) and `master/start.daemon` (leave a
-/// background process running, pid in `daemon.pid`, as EVA's script leaves containers).
-const START_SCRIPT: &str = r#"#!/bin/sh
-M="$EVA_TEST_MASTER"
-for u in docker mongod.service postgresql-9.5.service; do
-  systemctl is-active -- "$u" || { echo "$u is not active" >&2; exit 9; }
-done
-printf '%s' "$#" > "$M/argc"
-printf '%s' "$1" > "$M/arg1"
-pwd > "$M/cwd"
-printf 'start-master: got %s\n' "$1"
-printf 'start-master: to stderr %s\n' "$1" >&2
-if [ -e "$M/start.sleep" ]; then
-  sleep 1000 &
-  echo $! > "$M/child.pid"
-  echo $$ > "$M/script.pid"
-  touch "$M/sleeping"
-  sleep "$(cat "$M/start.sleep")"
-fi
-if [ -e "$M/start.hold" ]; then
-  touch "$M/holding"
-  while [ ! -e "$M/release" ]; do [ -d "$M" ] || exit 1; sleep 0.05; done
-fi
-if [ -e "$M/start.daemon" ]; then
-  sleep 60 > /dev/null 2>&1 &
-  echo $! > "$M/daemon.pid"
-fi
-touch "$M/started"
-exit "$(cat "$M/start.exit" 2>/dev/null || echo 0)"
-"#;
+/// tests/fakes/start-master-rhel.sh; its header lists its knobs.
+const START_SCRIPT: &str = include_str!("../fakes/start-master-rhel.sh");
 
-/// The stand-in stop script: counts its runs in `master/stop.count`, records in
-/// `master/stop.saw` which units were active when it ran, and honours `master/stop.exit`
-/// and `master/stop.sleep` (pids in `child.pid` and `stop.pid`).
-const STOP_SCRIPT: &str = r#"#!/bin/sh
-M="$EVA_TEST_MASTER"
-echo "stop-master: stopping"
-echo x >> "$M/stop.count"
-for u in docker mongod.service postgresql-9.5.service; do
-  systemctl is-active -- "$u" && printf '%s ' "$u" >> "$M/stop.saw"
-done
-echo >> "$M/stop.saw"
-if [ -e "$M/stop.sleep" ]; then
-  sleep 1000 &
-  echo $! > "$M/child.pid"
-  echo $$ > "$M/stop.pid"
-  touch "$M/sleeping"
-  sleep "$(cat "$M/stop.sleep")"
-fi
-rm -f "$M/started"
-exit "$(cat "$M/stop.exit" 2>/dev/null || echo 0)"
-"#;
+/// tests/fakes/stop-master.sh; its header lists its knobs.
+const STOP_SCRIPT: &str = include_str!("../fakes/stop-master.sh");
 
-/// A fake `clplogcmd` (installed by [`Test::clplogcmd`]): each call appends its arguments,
-/// each ended by 0x1f, and then 0x1e, to the file named in the script.
-const FAKE_CLPLOGCMD: &str = r#"#!/bin/sh
-printf '%s\037' "$@" >> "@LOG@"
-printf '\036' >> "@LOG@"
-"#;
+/// tests/fakes/clplogcmd; its header lists its knobs.
+const FAKE_CLPLOGCMD: &str = include_str!("../fakes/clplogcmd");
 
-/// A fake container runtime client, installed as `bin/docker` by [`Test::fake_docker`] and
-/// as `bin/podman` by [`Test::fake_podman`]; it is scripted by the files under `<name>/`
-/// (`docker/` or `podman/`) in the node's directory:
-/// - `calls`: each invocation's argv, one line each, every argument ended by 0x1f;
-/// - `version`: what `version` prints. Absent, or `down` present: "cannot connect" on
-///   stderr, exit 1. A number in `down` is how many more calls fail before the engine is
-///   back (then `down` is removed); an empty `down` fails them all;
-/// - `events-N`: the lines the Nth `events` prints on stdout (`events-N.stderr` on stderr;
-///   each subscription's pid goes to `events.pids`);
-///   then it waits (until killed, or the node's directory is gone), unless `events-N.end`
-///   exists: then it exits with the status that file holds (0 when empty), first copying
-///   `events-N.down` to `down` when there is one (the engine went away with it);
-/// - `events.fail`: every `events` prints this on stderr and exits 1 at once (a daemon that
-///   answers `version` but refuses the subscription);
-/// - `inspect/<ID>.json`: the object `inspect` prints for that id, in a JSON array with the
-///   others asked for; an id without one is "No such object" on stderr and exit 1.
-///   `inspect.fail`: exit 1, "permission denied" on stderr, nothing on stdout;
-/// - `ps`: what `ps` prints (ids, one a line); nothing when absent.
-const FAKE_ENGINE: &str = r#"#!/bin/sh
-name=${0##*/}
-D='@ROOT@'/$name
-[ -d "$D" ] || exit 70
-record=$(printf '%s\037' "$@")
-printf '%s\n' "$record" >> "$D/calls"
-unreachable() {
-  if [ "$name" = podman ]; then
-    echo 'Error: unable to connect to Podman socket: dial unix /run/podman/podman.sock: connect: no such file or directory' >&2
-  else
-    echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2
-  fi
-  exit 1
-}
-case "$1" in
-version)
-  if [ -e "$D/down" ]; then
-    left=$(cat "$D/down")
-    if [ -n "$left" ]; then
-      if [ "$left" -le 1 ]; then rm -f "$D/down"; else echo $((left - 1)) > "$D/down"; fi
-    fi
-    unreachable
-  fi
-  [ -e "$D/version" ] || unreachable
-  cat "$D/version" ;;
-events)
-  [ -e "$D/down" ] && unreachable
-  n=$(( $(cat "$D/events.count" 2>/dev/null || echo 0) + 1 ))
-  echo "$n" > "$D/events.count"
-  echo $$ >> "$D/events.pids"
-  if [ -e "$D/events.fail" ]; then cat "$D/events.fail" >&2; exit 1; fi
-  [ -e "$D/events-$n.stderr" ] && cat "$D/events-$n.stderr" >&2
-  [ -e "$D/events-$n" ] && cat "$D/events-$n"
-  if [ -e "$D/events-$n.end" ]; then
-    [ -e "$D/events-$n.down" ] && cp "$D/events-$n.down" "$D/down"
-    code=$(cat "$D/events-$n.end")
-    exit "${code:-0}"
-  fi
-  while [ -d "$D" ]; do sleep 0.2; done ;;
-inspect)
-  shift
-  [ "$1" = --type ] && shift 2
-  if [ -e "$D/inspect.fail" ]; then
-    echo 'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: connect: permission denied' >&2
-    exit 1
-  fi
-  rc=0
-  sep=
-  printf '['
-  for id; do
-    if [ -e "$D/inspect/$id.json" ]; then
-      printf '%s' "$sep"
-      cat "$D/inspect/$id.json"
-      sep=,
-    else
-      echo "Error: No such object: $id" >&2
-      rc=1
-    fi
-  done
-  echo ']'
-  exit $rc ;;
-ps)
-  [ -e "$D/ps" ] && cat "$D/ps"
-  exit 0 ;;
-*)
-  echo "fake $name: unsupported command $1" >&2
-  exit 64 ;;
-esac
-"#;
+/// tests/fakes/engine; its header lists its knobs.
+const FAKE_ENGINE: &str = include_str!("../fakes/engine");
 
 /// Held while a fake is written and while a child is forked. A child forked by another
 /// test's thread while a fake is still open for writing keeps a copy of that descriptor
@@ -360,11 +171,10 @@ impl Test {
 
     /// Installs a fake `clplogcmd` on PATH; [`Run::alerts`] returns its calls.
     pub fn clplogcmd(self) -> Test {
-        let log = self.path("clplogcmd.log");
-        self.write_executable("bin/clplogcmd", &FAKE_CLPLOGCMD.replace("@LOG@", log.to_str().unwrap()))
+        self.write_executable("bin/clplogcmd", FAKE_CLPLOGCMD)
     }
 
-    /// Installs a fake `docker` on PATH (see FAKE_ENGINE), with an engine that answers
+    /// Installs a fake `docker` on PATH (tests/fakes/engine), with an engine that answers
     /// (version 27.5.1) and, until scripted otherwise, no events.
     pub fn fake_docker(self) -> Test {
         self.fake_engine("docker", "27.5.1")
@@ -376,9 +186,8 @@ impl Test {
     }
 
     fn fake_engine(self, name: &str, version: &str) -> Test {
-        let script = FAKE_ENGINE.replace("@ROOT@", self.root().to_str().unwrap());
         fs::create_dir_all(self.path(&format!("{name}/inspect"))).unwrap();
-        self.write_executable(&format!("bin/{name}"), &script).write(&format!("{name}/version"), &format!("{version}\n"))
+        self.write_executable(&format!("bin/{name}"), FAKE_ENGINE).write(&format!("{name}/version"), &format!("{version}\n"))
     }
 
     /// What the `n`th event subscription of the fake `engine` (`docker`, `podman`) prints,
@@ -500,6 +309,8 @@ impl Test {
             .env("PATH", path)
             .env("FAKE_SYSTEMD", self.path("systemd"))
             .env("EVA_TEST_MASTER", self.path("master"))
+            .env("FAKE_ENGINE_ROOT", self.root())
+            .env("FAKE_CLPLOGCMD_LOG", self.path("clplogcmd.log"))
             .env("EVA_HA_CONFIG", self.path("eva-ha.toml"))
             .env_remove("EVA_HA_LOG_FORMAT")
             .stdin(Stdio::null());
