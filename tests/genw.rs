@@ -97,6 +97,7 @@ fn genw() -> Test {
 }
 
 /// Runs to the end within [`SOON`] and expects exit status 1.
+#[track_caller]
 fn fails(t: Test) -> Run {
     let run = t.launch().wait(SOON);
     assert_eq!(run.code, Some(1), "exit status\n{}", run.dump());
@@ -105,6 +106,7 @@ fn fails(t: Test) -> Run {
 
 /// The run ended with one ERROR line, the last, from `name`, with each of `needles`; and
 /// no event subscription was left running.
+#[track_caller]
 fn assert_one_error(run: &Run, name: &str, needles: &[&str]) {
     run.assert_error(name, needles);
     assert_eq!(run.stdout.matches(" ERROR ").count(), 1, "one error line\n{}", run.dump());

@@ -96,6 +96,7 @@ fn json_token_matches_live_jq_byte_for_byte() {
 
 /// Runs eva-start on `t`, expects `code` and an error line containing `needles`, and that
 /// nothing was started.
+#[track_caller]
 fn refused(t: Test, code: i32, needles: &[&str]) -> Run {
     let run = t.invoked_as("eva-start").status(code);
     run.assert_error("eva-start", needles).assert_untouched().assert_states("inactive");
@@ -322,7 +323,7 @@ fn the_lock_keeps_a_second_run_out_and_is_free_again_afterwards() {
     assert_eq!(second.stop_script_runs(), 0, "the stop must not have begun\n{}", second.dump());
     assert_eq!(second.changes(), [START_CALL], "{}", second.dump());
 
-    first.test.fork().write("master/release", "");
+    first.test.node.write("master/release", "");
     let first = first.wait(Duration::from_secs(10));
     assert_eq!(first.code, Some(0), "{}", first.dump());
     first.assert_states("active");
