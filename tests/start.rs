@@ -378,9 +378,8 @@ fn a_failure_goes_to_the_cluster_alert_log_without_the_token() {
     let alerts = run.alerts();
     assert_eq!(alerts.len(), 1, "{alerts:?}\n{}", run.dump());
     let args = &alerts[0];
-    assert_eq!(args.len(), 4, "{args:?}");
-    assert_eq!((args[0].as_str(), args[2].as_str(), args[3].as_str()), ("-m", "-l", "ERR"), "{args:?}");
-    let message = &args[1];
+    let message = args.flag("-m").unwrap_or_else(|| panic!("no -m MESSAGE: {args:?}"));
+    assert_eq!(args, &["-m", message, "-l", "ERR"], "{args:?}");
     assert!(message.starts_with("eva-start failed: "), "{message}");
     assert!(message.contains("exit status 3"), "{message}");
     assert!(message.contains("--token=***"), "{message}");
@@ -393,7 +392,10 @@ fn a_validation_failure_also_goes_to_the_alert_log() {
     let run = Test::new().invoked_as("eva-start").clplogcmd().unit("mongod.service", "missing", "").status(5);
     let alerts = run.alerts();
     assert_eq!(alerts.len(), 1, "{}", run.dump());
-    assert_eq!(alerts[0][1], "eva-start failed: unit mongod.service is not installed (systemctl: LoadState=not-found)");
+    assert_eq!(
+        alerts[0].flag("-m"),
+        Some("eva-start failed: unit mongod.service is not installed (systemctl: LoadState=not-found)")
+    );
 }
 
 #[test]

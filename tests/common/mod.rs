@@ -7,7 +7,8 @@
 //! - [`invocation`]: a [`Test`], the builder of one run of the real binary against a node
 //!   (argv, environment, the name it is invoked as), then either `run()` (wait for the end,
 //!   with a watchdog) or `launch()` (a [`Running`] process to signal and wait for).
-//! - [`run`]: what a run left behind ([`Run`]) and the expectations on it.
+//! - [`run`]: what a run left behind ([`Run`]) and the expectations on it; [`Argv`] reads a
+//!   fake's recorded arguments by flag name.
 //! - [`engine`] and [`https`]: a private Docker engine, and a stand-in for EVA's REST API.
 #![allow(dead_code)]
 
@@ -29,7 +30,7 @@ pub use nix::sys::signal::Signal;
 #[allow(unused_imports)]
 pub use node::Node;
 #[allow(unused_imports)]
-pub use run::Run;
+pub use run::{Argv, Run};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_eva-ha");
 pub const TOKEN: &str = "tok-SECRET-4f1c";

@@ -1,5 +1,6 @@
 //! What a run left behind, and the expectations on it: its exit status and output, what
-//! the fakes recorded, and assertions that fail pointing at the test's line.
+//! the fakes recorded, and assertions that fail pointing at the test's line. [`Argv`] reads
+//! a recorded invocation by flag name, never by position.
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -49,7 +50,7 @@ impl Run {
 
     /// The fake `engine`'s invocations of `verb` (`events`, `inspect`, `version`, `ps`).
     pub fn engine_calls_of(&self, engine: &str, verb: &str) -> Vec<Vec<String>> {
-        self.engine_calls(engine).into_iter().filter(|c| c.first().is_some_and(|v| v == verb)).collect()
+        self.engine_calls(engine).into_iter().filter(|c| c.verb() == verb).collect()
     }
 
     /// The invocations of the fake docker.
@@ -174,5 +175,62 @@ impl Run {
             assert!(!out.contains(TOKEN), "token leaked\n{}", self.dump());
         }
         self
+    }
+}
+
+/// The flags that take a value in what the fakes are asked: the runtime's
+/// (`events --filter X --since X --format X`, `inspect --type X`, `version --format X`) and
+/// clplogcmd's (`-m MESSAGE -l LEVEL`).
+const VALUED_FLAGS: [&str; 6] = ["--filter", "--since", "--format", "--type", "-m", "-l"];
+
+/// One recorded invocation of a fake (its arguments, the program's name left out), read by
+/// what each argument is rather than where it stands.
+pub trait Argv {
+    /// The command (`events`, `inspect`): the first argument.
+    fn verb(&self) -> &str;
+    /// The value of the first `FLAG VALUE` or `FLAG=VALUE` with this flag (`--since`).
+    fn flag(&self, name: &str) -> Option<&str>;
+    /// The values of every `FLAG VALUE` or `FLAG=VALUE` with this flag, in order (`--filter`).
+    fn flags(&self, name: &str) -> Vec<&str>;
+    /// The operands after the verb: neither a flag (`--all`) nor a flag's value (see
+    /// VALUED_FLAGS); `inspect --type container ID…` gives the ids.
+    fn operands(&self) -> Vec<&str>;
+}
+
+impl Argv for [String] {
+    fn verb(&self) -> &str {
+        self.first().map_or("", String::as_str)
+    }
+
+    fn flag(&self, name: &str) -> Option<&str> {
+        self.flags(name).into_iter().next()
+    }
+
+    fn flags(&self, name: &str) -> Vec<&str> {
+        let mut values = Vec::new();
+        let mut args = self.iter();
+        while let Some(arg) = args.next() {
+            if arg == name {
+                if let Some(value) = args.next() {
+                    values.push(value.as_str());
+                }
+            } else if let Some(value) = arg.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')) {
+                values.push(value);
+            }
+        }
+        values
+    }
+
+    fn operands(&self) -> Vec<&str> {
+        let mut operands = Vec::new();
+        let mut args = self.iter().skip(1);
+        while let Some(arg) = args.next() {
+            if VALUED_FLAGS.contains(&arg.as_str()) {
+                args.next();
+            } else if !arg.starts_with('-') {
+                operands.push(arg.as_str());
+            }
+        }
+        operands
     }
 }
