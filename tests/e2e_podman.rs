@@ -32,6 +32,7 @@ fn ready() -> Option<()> {
 }
 
 /// `podman run -d` with this sandbox's limits; the container's id.
+#[track_caller]
 fn run(name: &str, extra: &[&str], script: &str) -> String {
     let mut args =
         vec!["run", "-d", "--name", name, "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];

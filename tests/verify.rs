@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::BIN;
 use common::https::{Mode, PASSWORD, Pki, Server, USER};
+use common::support::text;
 
 fn verify(args: &[&str], password: Option<&str>) -> (Output, Duration) {
     let mut cmd = Command::new(BIN);
@@ -20,11 +21,8 @@ fn verify(args: &[&str], password: Option<&str>) -> (Output, Duration) {
     (out, started.elapsed())
 }
 
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
 /// The run's exit status and output, the password nowhere in it.
+#[track_caller]
 fn check(out: &Output, code: i32, needles: &[&str]) {
     let all = text(out);
     assert_eq!(out.status.code(), Some(code), "{all}");

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::support::have;
 use super::{BIN, require};
 
 pub const IMAGE: &str = "eva-bb";
@@ -19,13 +20,10 @@ pub struct Engine {
     live_restore: bool,
 }
 
-fn have(program: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {program}")).output().is_ok_and(|o| o.status.success())
-}
-
 impl Engine {
     /// Starts a private engine with the busybox image, or None when dockerd or busybox is
     /// missing (and we may skip).
+    #[track_caller]
     pub fn start(live_restore: bool) -> Option<Engine> {
         if !require("dockerd (apt-get install docker.io)", have("dockerd"))
             || !require("a static busybox at /bin/busybox (apt-get install busybox-static)", Path::new("/bin/busybox").exists())
@@ -50,6 +48,7 @@ impl Engine {
     }
 
     /// (Re)starts dockerd and waits until it answers.
+    #[track_caller]
     pub fn launch(&mut self) {
         assert!(self.dockerd.is_none(), "already running");
         let log = fs::OpenOptions::new().create(true).append(true).open(self.path("dockerd.log")).unwrap();
@@ -96,6 +95,7 @@ impl Engine {
     }
 
     /// Runs docker and returns its trimmed stdout, asserting success.
+    #[track_caller]
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.docker(args);
         assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -140,6 +140,7 @@ impl Drop for Engine {
 /// Imports a busybox image as `tag` with `cli` (a `docker` or `podman` command to which
 /// `import …` is added): a root file system of /bin/busybox and a few applet links, no
 /// registry needed.
+#[track_caller]
 pub fn import_busybox(mut cli: Command, tag: &str) {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
@@ -210,6 +211,7 @@ impl Monitor {
     }
 
     /// Waits until the output contains `needle`; panics with the output after `within`.
+    #[track_caller]
     pub fn wait_for(&self, needle: &str, within: Duration) {
         let until = Instant::now() + within;
         while Instant::now() < until {
@@ -222,6 +224,7 @@ impl Monitor {
     }
 
     /// Waits for the monitor to exit: its status and when.
+    #[track_caller]
     pub fn exit(&mut self, within: Duration) -> (Option<i32>, Instant) {
         let until = Instant::now() + within;
         while Instant::now() < until {

@@ -9,6 +9,8 @@
 //!   with a watchdog) or `launch()` (a [`Running`] process to signal and wait for).
 //! - [`run`]: what a run left behind ([`Run`]) and the expectations on it; [`Argv`] reads a
 //!   fake's recorded arguments by flag name.
+//! - [`support`]: what the end-to-end tests share (the repository's scripts, Docker,
+//!   printing a command's output).
 //! - [`engine`] and [`https`]: a private Docker engine, and a stand-in for EVA's REST API.
 #![allow(dead_code)]
 
@@ -17,6 +19,7 @@ pub mod https;
 pub mod invocation;
 pub mod node;
 pub mod run;
+pub mod support;
 
 use std::fs;
 use std::path::Path;
