@@ -3,16 +3,15 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::BIN;
 use common::https::{Mode, PASSWORD, Pki, Server, USER};
-use common::support::text;
+use common::support::{eva_ha, text};
 
 fn verify(args: &[&str], password: Option<&str>) -> (Output, Duration) {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("verify").args(args).env("EVA_HA_CONFIG", "/dev/null").env_remove("EVA_HA_PASSWORD").env_remove("EVA_HA_LOG_FORMAT");
+    let mut cmd = eva_ha("verify");
+    cmd.args(args).env_remove("EVA_HA_PASSWORD");
     if let Some(p) = password {
         cmd.env("EVA_HA_PASSWORD", p);
     }

@@ -9,8 +9,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::support::have;
-use super::{BIN, require};
+use super::require;
+use super::support::{eva_ha, have};
 
 pub const IMAGE: &str = "eva-bb";
 
@@ -110,8 +110,8 @@ impl Engine {
 
     /// Starts `eva-ha genw` against this engine with `args`.
     pub fn genw(&self, args: &[&str]) -> Monitor {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("genw").args(args).env("DOCKER_HOST", self.host()).env("EVA_HA_CONFIG", "/dev/null");
+        let mut cmd = eva_ha("genw");
+        cmd.args(args).env("DOCKER_HOST", self.host());
         Monitor::spawn(&mut cmd, &self.host())
     }
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::{UNITS, require};
+use super::{BIN, UNITS, require};
 
 /// The repository's root (where scripts/ is).
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
@@ -12,6 +12,14 @@ pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 /// A file of the repository: `repo_path("scripts/node.sh")`.
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(REPO).join(rel)
+}
+
+/// The binary with `subcommand` (`verify`, `genw`), outside any node: no configuration
+/// file (EVA_HA_CONFIG=/dev/null) and the default log format.
+pub fn eva_ha(subcommand: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg(subcommand).env("EVA_HA_CONFIG", "/dev/null").env_remove("EVA_HA_LOG_FORMAT");
+    cmd
 }
 
 /// Whether `program` is on PATH.
