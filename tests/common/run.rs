@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::Output;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{IDS, TOKEN, Test, alive};
 
@@ -61,6 +61,18 @@ impl Run {
     /// The fake docker's invocations of `verb` (`events`, `inspect`, `version`, `ps`).
     pub fn docker_calls_of(&self, verb: &str) -> Vec<Vec<String>> {
         self.engine_calls_of("docker", verb)
+    }
+
+    /// Waits until the fake `engine` has had at least `n` invocations of `verb` (at most
+    /// `within`): for what a process the run left behind (a watcher) does later.
+    #[track_caller]
+    pub fn wait_calls_of(&self, engine: &str, verb: &str, n: usize, within: Duration) -> &Run {
+        let until = Instant::now() + within;
+        while self.engine_calls_of(engine, verb).len() < n {
+            assert!(Instant::now() < until, "fewer than {n} {engine} {verb} within {within:?}\n{}", self.dump());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self
     }
 
     /// The systemctl invocations, one per line (`start -- docker mongod.service …`).
