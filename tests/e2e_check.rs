@@ -5,12 +5,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{BIN, require};
-
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
+use common::BIN;
+use common::support::{docker_ready, exec, node_sh, remove_container, text};
 
 /// The guide's setup on a node. On the active node the data moves to the shared disk; on
 /// the standby the local copies are deleted. Both link back and chown the links.
@@ -37,6 +35,7 @@ struct Node {
 }
 
 impl Node {
+    #[track_caller]
     fn boot(name: &str, volume: Option<&str>, layout: &str) -> Node {
         let node = Node { name: name.to_owned() };
         let mount = volume.map(|v| format!("{v}:/mnt/shared"));
@@ -46,28 +45,30 @@ impl Node {
         } else {
             args.extend(["--tmpfs", "/mnt/unused"]);
         }
-        script(&args);
-        script(&["install", name, BIN]);
+        node_sh(&args);
+        node_sh(&["install", name, BIN]);
         node.ok(layout);
         node
     }
 
     fn sh(&self, cmd: &str) -> Output {
-        Command::new("docker").args(["exec", &self.name, "sh", "-c", cmd]).output().unwrap()
+        exec(&self.name, cmd)
     }
 
+    #[track_caller]
     fn ok(&self, cmd: &str) -> String {
         let out = self.sh(cmd);
-        assert!(out.status.success(), "{cmd}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{cmd}: {}", text(&out));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// eva-check's exit status and table.
     fn check(&self) -> (Option<i32>, String) {
         let out = self.sh("eva-check --shared-mount /mnt/shared");
-        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        (out.status.code(), text(&out))
     }
 
+    #[track_caller]
     fn passes(&self) -> String {
         let (code, table) = self.check();
         assert_eq!(code, Some(0), "{}: expected no FAIL:\n{table}", self.name);
@@ -76,6 +77,7 @@ impl Node {
     }
 
     /// eva-check fails, with a FAIL line that contains every needle.
+    #[track_caller]
     fn fails_with(&self, needles: &[&str]) -> String {
         let (code, table) = self.check();
         assert_eq!(code, Some(1), "{}: expected a FAIL:\n{table}", self.name);
@@ -89,13 +91,8 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", "-v", &self.name]).output();
+        remove_container(&self.name);
     }
-}
-
-fn script(args: &[&str]) {
-    let out = Command::new(Path::new(REPO).join("scripts/node.sh")).args(args).output().unwrap();
-    assert!(out.status.success(), "node.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 struct Volume(String);
@@ -108,7 +105,7 @@ impl Drop for Volume {
 
 #[test]
 fn two_nodes_laid_out_per_the_guide_pass_and_each_drift_fails_naming_the_culprit() {
-    if !require("a running Docker engine", Command::new("docker").arg("info").output().is_ok_and(|o| o.status.success())) {
+    if !docker_ready() {
         return;
     }
     let id = std::process::id();
@@ -179,7 +176,7 @@ fn two_nodes_laid_out_per_the_guide_pass_and_each_drift_fails_naming_the_culprit
 
 #[test]
 fn a_standby_without_the_shared_disk_is_told_so_and_checked_for_the_rest() {
-    if !require("a running Docker engine", Command::new("docker").arg("info").output().is_ok_and(|o| o.status.success())) {
+    if !docker_ready() {
         return;
     }
     let standby = Node::boot(&format!("eva-ha-check-s-{}", std::process::id()), None, LAYOUT_STANDBY);

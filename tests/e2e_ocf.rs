@@ -5,39 +5,16 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{BIN, require};
+use common::BIN;
+use common::support::{docker_ready, exec, repo_path, report, run, unit_states as states};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const AGENT: &str = "/usr/lib/ocf/resource.d/eva-ha/eva-master";
-const UNITS: &str = "docker mongod.service postgresql-9.5.service";
-
-fn docker_ready() -> bool {
-    require("a running Docker engine", Command::new("docker").arg("info").output().is_ok_and(|o| o.status.success()))
-}
-
-fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(Path::new(REPO).join(program)).args(args).output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!("status {:?}\n{}{}", out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn exec(container: &str, script: &str) -> Output {
-    Command::new("docker").args(["exec", container, "sh", "-c", script]).output().unwrap()
-}
-
-/// The three units' states on a node, space-separated.
-fn states(container: &str) -> String {
-    let out = exec(container, &format!("systemctl is-active {UNITS}"));
-    String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 /// Polls `check` every 0.5 s until it holds; panics with `what` and the cluster status.
+#[track_caller]
 fn wait_until(what: &str, within: Duration, cluster: &str, mut check: impl FnMut() -> bool) -> Duration {
     let started = Instant::now();
     while started.elapsed() < within {
@@ -47,7 +24,7 @@ fn wait_until(what: &str, within: Duration, cluster: &str, mut check: impl FnMut
         std::thread::sleep(Duration::from_millis(500));
     }
     let status = exec(&format!("{cluster}-1"), "crm_mon -1 -r -f");
-    panic!("{what}: not within {within:?}\n{}", text(&status));
+    panic!("{what}: not within {within:?}\n{}", report(&status));
 }
 
 #[test]
@@ -57,24 +34,24 @@ fn ocf_tester_passes() {
     }
     let node = format!("eva-ha-ocft-{}", std::process::id());
     let out = run("scripts/node.sh", &["run", &node]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", report(&out));
     let _guard = Guard(vec![format!("node.sh rm {node}")]);
     let out = run("scripts/node.sh", &["install", &node, BIN]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", report(&out));
 
     let out = exec(&node, &format!("ocf-tester -n eva -o install_dir=/opt/eva {AGENT}"));
-    let report = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{report}");
-    assert!(report.contains(&format!("{AGENT} passed all tests")), "{report}");
+    let tester = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{tester}");
+    assert!(tester.contains(&format!("{AGENT} passed all tests")), "{tester}");
     // Left clean: nothing running, no state.
-    assert_eq!(states(&node), "inactive inactive inactive", "{report}");
+    assert_eq!(states(&node), "inactive inactive inactive", "{tester}");
 
     // meta-data as any user, valid against the DTD.
     let out = exec(
         &node,
         &format!("cd /usr/share/resource-agents && su nobody -s /bin/sh -c '{AGENT} meta-data' | xmllint --noout --valid -"),
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", report(&out));
     // Probes where nothing runs: 7, even when the runtime is missing.
     let out = exec(
         &node,
@@ -82,7 +59,7 @@ fn ocf_tester_passes() {
             "mv /usr/bin/docker /usr/bin/docker.off; OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_install_dir=/opt/eva {AGENT} monitor; echo rc=$?; mv /usr/bin/docker.off /usr/bin/docker"
         ),
     );
-    assert!(text(&out).contains("rc=7"), "{}", text(&out));
+    assert!(report(&out).contains("rc=7"), "{}", report(&out));
 }
 
 /// Removes test containers and clusters at the end.
@@ -93,7 +70,7 @@ impl Drop for Guard {
         for cmd in &self.0 {
             let mut words = cmd.split(' ');
             let script = format!("scripts/{}", words.next().unwrap());
-            let _ = Command::new(Path::new(REPO).join(script)).args(words).output();
+            let _ = Command::new(repo_path(&script)).args(words).output();
         }
     }
 }
@@ -106,10 +83,10 @@ fn a_two_node_pacemaker_cluster_runs_moves_recovers_and_stops_the_master() {
     let name = format!("evapm{}", std::process::id() % 100_000);
     let out = run("scripts/cluster.sh", &["up", &name]);
     let _guard = Guard(vec![format!("cluster.sh down {name}")]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", report(&out));
     let vip = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let out = run("scripts/cluster.sh", &["install", &name, BIN]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", report(&out));
     let (n1, n2) = (format!("{name}-1"), format!("{name}-2"));
 
     // The group, in one transaction: a floating IP, then the master.
@@ -120,7 +97,7 @@ fn a_two_node_pacemaker_cluster_runs_moves_recovers_and_stops_the_master() {
          group eva vip eva-master meta resource-stickiness=100\n"
     );
     let out = exec(&n1, &format!("printf '%s' '{cib}' | crm configure load update -"));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", report(&out));
 
     let active_node = || -> Option<String> {
         let out = exec(&n1, "crm_resource --resource eva-master --locate");
@@ -164,9 +141,9 @@ fn a_two_node_pacemaker_cluster_runs_moves_recovers_and_stops_the_master() {
     // What the agent said, as Pacemaker logged it.
     let log = exec(&other, "cat /var/log/pacemaker/pacemaker.log 2>/dev/null; journalctl --no-pager -q 2>/dev/null");
     assert!(
-        text(&log).contains("unit(s) no longer active: mongod.service"),
+        report(&log).contains("unit(s) no longer active: mongod.service"),
         "{}",
-        text(&log).lines().rev().take(60).collect::<Vec<_>>().join("\n")
+        report(&log).lines().rev().take(60).collect::<Vec<_>>().join("\n")
     );
     assert!(exec(&n1, "crm resource cleanup eva-master").status.success());
 

@@ -9,7 +9,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::engine::Monitor;
-use common::{BIN, require};
+use common::require;
+use common::support::eva_ha;
 use nix::sys::signal::Signal;
 
 const IMAGE: &str = "localhost/eva-ha-test-bb";
@@ -44,6 +45,7 @@ fn oci_runtime() -> &'static str {
 }
 
 /// `podman run -d` with this sandbox's limits; the container's id.
+#[track_caller]
 fn run(name: &str, extra: &[&str], script: &str) -> String {
     let mut args = vec![
         "--runtime",
@@ -86,7 +88,7 @@ impl Drop for Names {
 fn genw(args: &[&str]) -> Monitor {
     let mut full = vec!["--runtime", "podman", "--initial-delay", "0"];
     full.extend_from_slice(args);
-    Monitor::spawn(Command::new(BIN).arg("genw").args(full).env("EVA_HA_CONFIG", "/dev/null"), "podman")
+    Monitor::spawn(eva_ha("genw").args(full), "podman")
 }
 
 #[test]

@@ -6,13 +6,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::{BIN, require};
+use common::BIN;
+use common::support::{docker_ready, exec, node_sh, remove_container, report, unit_states};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-const UNITS: &str = "docker mongod.service postgresql-9.5.service";
 /// The token in scripts/node/configuration.json.
 const NODE_TOKEN: &str = "sandbox-0123456789abcdef";
 
@@ -20,59 +18,42 @@ struct Node {
     name: String,
 }
 
-fn docker_ready() -> bool {
-    Command::new("docker").arg("info").output().is_ok_and(|o| o.status.success())
-}
-
 impl Node {
     /// Boots a node and installs the binary, or returns None when there is no engine
     /// (and we may skip).
+    #[track_caller]
     fn boot(test: &str) -> Option<Node> {
-        if !require("a running Docker engine (scripts/ensure-docker.sh)", docker_ready()) {
+        if !docker_ready() {
             return None;
         }
         let node = Node { name: format!("eva-ha-e2e-{test}-{}", std::process::id()) };
-        node.script(&["run", &node.name]);
-        node.script(&["install", &node.name, BIN]);
+        node_sh(&["run", &node.name]);
+        node_sh(&["install", &node.name, BIN]);
         Some(node)
-    }
-
-    fn script(&self, args: &[&str]) {
-        let out = Command::new(Path::new(REPO).join("scripts/node.sh")).args(args).output().unwrap();
-        assert!(out.status.success(), "node.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// Runs `script` with sh inside the node.
     fn sh(&self, script: &str) -> Output {
-        Command::new("docker").args(["exec", &self.name, "sh", "-c", script]).output().unwrap()
+        exec(&self.name, script)
     }
 
     /// Runs `script` and returns its stdout, asserting success.
+    #[track_caller]
     fn ok(&self, script: &str) -> String {
         let out = self.sh(script);
-        assert!(out.status.success(), "{script}: {}", text(&out));
+        assert!(out.status.success(), "{script}: {}", report(&out));
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     fn states(&self) -> String {
-        let out = self.sh(&format!("systemctl is-active {UNITS}"));
-        String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+        unit_states(&self.name)
     }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.name]).output();
+        remove_container(&self.name);
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[test]
@@ -82,7 +63,7 @@ fn start_then_stop_on_real_systemd_with_real_postgresql() {
 
     // As CLUSTERPRO would run it: the link, a minimal environment without PATH.
     let out = node.sh("env -i CLP_EVENT=START CLP_SERVER=HOME /usr/local/sbin/eva-start");
-    let log = text(&out);
+    let log = report(&out);
     assert_eq!(out.status.code(), Some(0), "{log}");
     assert!(!log.contains(NODE_TOKEN), "token leaked: {log}");
     assert!(log.contains("cluster: CLP_EVENT=START CLP_SERVER=HOME"), "{log}");
@@ -97,14 +78,14 @@ fn start_then_stop_on_real_systemd_with_real_postgresql() {
     node.ok(&format!("kill -0 {master}"));
 
     let out = node.sh("eva-stop");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     assert_eq!(node.states(), "inactive inactive inactive");
     assert!(!node.sh("pgrep -x postgres").status.success(), "postgres still running");
     assert!(!node.sh(&format!("kill -0 {master}")).status.success(), "master still running");
 
     // Stopping a stopped node succeeds and changes nothing.
     let out = node.sh("eva-ha stop");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     assert_eq!(node.states(), "inactive inactive inactive");
 }
 
@@ -115,7 +96,7 @@ fn a_unit_that_fails_to_start_is_named_and_the_rest_rolled_back() {
          printf '[Service]\\nExecStartPre=/bin/sh -c \"echo mongod: cannot open /var/lib/mongo >&2; exit 100\"\\n' \
            > /etc/systemd/system/mongod.service.d/break.conf && systemctl daemon-reload");
     let out = node.sh("eva-start");
-    let log = text(&out);
+    let log = report(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
     let error = log.lines().rev().find(|l| l.contains(" ERROR ")).unwrap_or_default();
     assert!(error.contains("mongod.service (failed, result exit-code) did not start"), "{log}");
@@ -127,13 +108,13 @@ fn a_unit_that_fails_to_start_is_named_and_the_rest_rolled_back() {
 
     // eva-stop counts the failed unit as stopped and clears it for the next start.
     let out = node.sh("eva-stop");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     assert_eq!(node.states(), "inactive inactive inactive");
 
     // Repaired, the next start works.
     node.ok("rm -r /etc/systemd/system/mongod.service.d && systemctl daemon-reload");
     let out = node.sh("eva-start");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     assert_eq!(node.states(), "active active active");
 }
 
@@ -143,14 +124,14 @@ fn validation_failures_touch_no_unit() {
     // The guide's missing key: the sample passed --token=null; we refuse, touching nothing.
     node.ok("echo '{\"masterIp\": \"10.0.0.1\"}' > /opt/pulse/worker/config/configuration.json");
     let out = node.sh("eva-start");
-    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
-    assert!(text(&out).contains("configuration.json: key workerToken is missing"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(6), "{}", report(&out));
+    assert!(report(&out).contains("configuration.json: key workerToken is missing"), "{}", report(&out));
     assert_eq!(node.states(), "inactive inactive inactive");
 
     // A unit that is not installed: status 5, nothing started.
     node.ok("echo '{\"workerToken\": \"t\"}' > /opt/pulse/worker/config/configuration.json");
     let out = node.sh("eva-start --units docker,mongod.service,postgresql-9.5.service,nosuch.service");
-    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
-    assert!(text(&out).contains("unit nosuch.service is not installed"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(5), "{}", report(&out));
+    assert!(report(&out).contains("unit nosuch.service is not installed"), "{}", report(&out));
     assert_eq!(node.states(), "inactive inactive inactive");
 }

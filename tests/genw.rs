@@ -1,8 +1,8 @@
 //! eva-genw against a fake `docker` (and `podman`) first on PATH: the failure modes a real
 //! engine rarely shows on demand (unreadable event lines, a failing inspect, a replayed
 //! event, an engine that goes away and comes back, one that never answers). The fake is
-//! scripted per test through files under the node's directory (see FAKE_ENGINE in
-//! tests/common/mod.rs); the end-to-end tests against real engines are in e2e_docker.rs.
+//! scripted per test through files under the node's directory (see the header of
+//! tests/fakes/engine); the end-to-end tests against real engines are in e2e_docker.rs.
 
 mod common;
 
@@ -97,6 +97,7 @@ fn genw() -> Test {
 }
 
 /// Runs to the end within [`SOON`] and expects exit status 1.
+#[track_caller]
 fn fails(t: Test) -> Run {
     let run = t.launch().wait(SOON);
     assert_eq!(run.code, Some(1), "exit status\n{}", run.dump());
@@ -105,6 +106,7 @@ fn fails(t: Test) -> Run {
 
 /// The run ended with one ERROR line, the last, from `name`, with each of `needles`; and
 /// no event subscription was left running.
+#[track_caller]
 fn assert_one_error(run: &Run, name: &str, needles: &[&str]) {
     run.assert_error(name, needles);
     assert_eq!(run.stdout.matches(" ERROR ").count(), 1, "one error line\n{}", run.dump());
@@ -180,7 +182,8 @@ fn both_docker_event_shapes_are_judged_and_other_events_are_not_deaths() {
         run.assert_stdout_contains(&format!("{} exit code 0, not OOM-killed (from event): ignored", named("keep", KEEP)));
         assert_eq!(count(&run, ": ignored"), 1, "{}", run.dump());
         // Only the two deaths were looked at.
-        let inspected: Vec<String> = run.docker_calls_of("inspect").into_iter().map(|c| c[3].clone()).collect();
+        let inspects = run.docker_calls_of("inspect");
+        let inspected: Vec<&str> = inspects.iter().flat_map(|c| c.operands()).collect();
         assert_eq!(inspected, [KEEP, CRASH], "{}", run.dump());
         run.assert_stdout_lacks("skipping an event line");
     }
@@ -338,9 +341,10 @@ fn a_lost_subscription_resumes_from_the_last_event_and_a_replayed_event_is_judge
             .to_vec()
     };
     // The first subscription starts from when the monitor started.
-    let first: f64 = events[0][6].parse().unwrap();
+    let first_since = events[0].flag("--since").unwrap_or_else(|| panic!("no --since\n{}", run.dump()));
+    let first: f64 = first_since.parse().unwrap();
     assert!(first * 1e9 >= launched as f64 - 1e9 && first * 1e9 < t as f64, "first --since {first}\n{}", run.dump());
-    assert_eq!(events[0], expected(&events[0][6]));
+    assert_eq!(events[0], expected(first_since));
     // The second resumes from the last event seen, to the nanosecond.
     assert_eq!(events[1], expected(&since(t)), "{}", run.dump());
     assert!(since(t).ends_with(".000004321"));
@@ -382,7 +386,7 @@ fn a_death_while_the_engine_was_down_is_caught_up_when_it_answers_again() {
     );
     let events = run.docker_calls_of("events");
     assert_eq!(events.len(), 2, "{}", run.dump());
-    assert_eq!(events[1][6], since(t), "{}", run.dump());
+    assert_eq!(events[1].flag("--since"), Some(since(t).as_str()), "{}", run.dump());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -542,18 +546,18 @@ fn podman_died_events_are_watched_with_podman_alone() {
             .assert_stdout_contains("watching podman 4.9.3 for container deaths");
         assert_eq!(count(&run, ": ignored"), 2, "{}", run.dump());
         let calls = run.engine_calls("podman");
-        assert_eq!(calls[0], ["version", "--format", "{{.Version}}"], "{}", run.dump());
-        let events: Vec<&Vec<String>> = calls.iter().filter(|c| c[0] == "events").collect();
+        assert_eq!(calls[0], ["version", "--format", "{{.Version}}"], "the first call\n{}", run.dump());
+        let events = run.engine_calls_of("podman", "events");
         assert_eq!(events.len(), 1, "{}", run.dump());
-        let mut expected = ["events", "--filter", "type=container", "--filter", "event=died", "--since", "", "--format", "json"]
-            .map(str::to_owned);
-        expected[6] = events[0][6].clone();
-        assert_eq!(*events[0], expected, "{}", run.dump());
+        let since_arg = events[0].flag("--since").unwrap_or_else(|| panic!("no --since\n{}", run.dump()));
+        let expected =
+            ["events", "--filter", "type=container", "--filter", "event=died", "--since", since_arg, "--format", "json"];
+        assert_eq!(events[0], expected, "{}", run.dump());
         // Podman reads a Unix time as a float: it gets RFC 3339, to the nanosecond.
-        let since = chrono::DateTime::parse_from_rfc3339(&events[0][6]).unwrap_or_else(|e| panic!("{e}\n{}", run.dump()));
+        let since = chrono::DateTime::parse_from_rfc3339(since_arg).unwrap_or_else(|e| panic!("{e}\n{}", run.dump()));
         let since = since.timestamp_nanos_opt().unwrap();
-        assert!(since >= launched - 1_000_000_000 && since < t, "--since {}\n{}", events[0][6], run.dump());
-        assert_eq!(calls.iter().filter(|c| c[0] == "inspect").count(), 3, "{}", run.dump());
+        assert!(since >= launched - 1_000_000_000 && since < t, "--since {since_arg}\n{}", run.dump());
+        assert_eq!(run.engine_calls_of("podman", "inspect").len(), 3, "{}", run.dump());
         assert_eq!(run.docker_calls(), Vec::<Vec<String>>::new(), "docker was called\n{}", run.dump());
     }
 }

@@ -93,6 +93,8 @@ fn a_container_death_since_start_fails_the_monitor() {
     let i = Instance::new("death");
     let t = node();
     let run = i.agent(t, "start").success();
+    // The watcher subscribed before it is killed below (else its replacement's would be the first).
+    run.wait_calls_of("docker", "events", 1, Duration::from_secs(10));
     let at = now_ns() + 1_000_000_000;
     let finished = chrono::DateTime::from_timestamp_nanos(at).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
     // The watcher's next subscription delivers a death that counts.
@@ -138,6 +140,8 @@ fn a_unit_down_or_running_outside_the_cluster_is_an_error_not_7() {
 fn a_dead_watcher_is_replaced() {
     let i = Instance::new("watcher");
     let run = i.agent(node(), "start").success();
+    // The first watcher subscribed before it is killed (the second subscription is its replacement's).
+    run.wait_calls_of("docker", "events", 1, Duration::from_secs(10));
     let first = i.watcher_pid();
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(first), nix::sys::signal::Signal::SIGKILL).unwrap();
     let run = i.agent(run.test, "monitor").success();

@@ -96,6 +96,7 @@ fn json_token_matches_live_jq_byte_for_byte() {
 
 /// Runs eva-start on `t`, expects `code` and an error line containing `needles`, and that
 /// nothing was started.
+#[track_caller]
 fn refused(t: Test, code: i32, needles: &[&str]) -> Run {
     let run = t.invoked_as("eva-start").status(code);
     run.assert_error("eva-start", needles).assert_untouched().assert_states("inactive");
@@ -322,7 +323,7 @@ fn the_lock_keeps_a_second_run_out_and_is_free_again_afterwards() {
     assert_eq!(second.stop_script_runs(), 0, "the stop must not have begun\n{}", second.dump());
     assert_eq!(second.changes(), [START_CALL], "{}", second.dump());
 
-    first.test.fork().write("master/release", "");
+    first.test.node.write("master/release", "");
     let first = first.wait(Duration::from_secs(10));
     assert_eq!(first.code, Some(0), "{}", first.dump());
     first.assert_states("active");
@@ -377,9 +378,8 @@ fn a_failure_goes_to_the_cluster_alert_log_without_the_token() {
     let alerts = run.alerts();
     assert_eq!(alerts.len(), 1, "{alerts:?}\n{}", run.dump());
     let args = &alerts[0];
-    assert_eq!(args.len(), 4, "{args:?}");
-    assert_eq!((args[0].as_str(), args[2].as_str(), args[3].as_str()), ("-m", "-l", "ERR"), "{args:?}");
-    let message = &args[1];
+    let message = args.flag("-m").unwrap_or_else(|| panic!("no -m MESSAGE: {args:?}"));
+    assert_eq!(args, &["-m", message, "-l", "ERR"], "{args:?}");
     assert!(message.starts_with("eva-start failed: "), "{message}");
     assert!(message.contains("exit status 3"), "{message}");
     assert!(message.contains("--token=***"), "{message}");
@@ -392,7 +392,10 @@ fn a_validation_failure_also_goes_to_the_alert_log() {
     let run = Test::new().invoked_as("eva-start").clplogcmd().unit("mongod.service", "missing", "").status(5);
     let alerts = run.alerts();
     assert_eq!(alerts.len(), 1, "{}", run.dump());
-    assert_eq!(alerts[0][1], "eva-start failed: unit mongod.service is not installed (systemctl: LoadState=not-found)");
+    assert_eq!(
+        alerts[0].flag("-m"),
+        Some("eva-start failed: unit mongod.service is not installed (systemctl: LoadState=not-found)")
+    );
 }
 
 #[test]

@@ -3,15 +3,15 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::BIN;
 use common::https::{Mode, PASSWORD, Pki, Server, USER};
+use common::support::{eva_ha, text};
 
 fn verify(args: &[&str], password: Option<&str>) -> (Output, Duration) {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("verify").args(args).env("EVA_HA_CONFIG", "/dev/null").env_remove("EVA_HA_PASSWORD").env_remove("EVA_HA_LOG_FORMAT");
+    let mut cmd = eva_ha("verify");
+    cmd.args(args).env_remove("EVA_HA_PASSWORD");
     if let Some(p) = password {
         cmd.env("EVA_HA_PASSWORD", p);
     }
@@ -20,11 +20,8 @@ fn verify(args: &[&str], password: Option<&str>) -> (Output, Duration) {
     (out, started.elapsed())
 }
 
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
 /// The run's exit status and output, the password nowhere in it.
+#[track_caller]
 fn check(out: &Output, code: i32, needles: &[&str]) {
     let all = text(out);
     assert_eq!(out.status.code(), Some(code), "{all}");

@@ -11,7 +11,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{BIN, require};
+use super::require;
+use super::support::{eva_ha, have};
 
 pub const IMAGE: &str = "eva-bb";
 
@@ -30,13 +31,10 @@ pub struct Engine {
     live_restore: bool,
 }
 
-fn have(program: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {program}")).output().is_ok_and(|o| o.status.success())
-}
-
 impl Engine {
     /// Starts a private engine with the busybox image, or None when dockerd or busybox is
     /// missing (and we may skip).
+    #[track_caller]
     pub fn start(live_restore: bool) -> Option<Engine> {
         if !require("dockerd (apt-get install docker.io)", have("dockerd"))
             || !require("a static busybox at /bin/busybox (apt-get install busybox-static)", Path::new("/bin/busybox").exists())
@@ -61,6 +59,7 @@ impl Engine {
     }
 
     /// (Re)starts dockerd and waits until it answers.
+    #[track_caller]
     pub fn launch(&mut self) {
         assert!(self.dockerd.is_none(), "already running");
         let log = fs::OpenOptions::new().create(true).append(true).open(self.path("dockerd.log")).unwrap();
@@ -99,6 +98,7 @@ impl Engine {
     }
 
     /// Runs docker and returns its trimmed stdout, asserting success.
+    #[track_caller]
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.docker(args);
         assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -113,8 +113,8 @@ impl Engine {
 
     /// Starts `eva-ha genw` against this engine with `args`.
     pub fn genw(&self, args: &[&str]) -> Monitor {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("genw").args(args).env("DOCKER_HOST", self.host()).env("EVA_HA_CONFIG", "/dev/null");
+        let mut cmd = eva_ha("genw");
+        cmd.args(args).env("DOCKER_HOST", self.host());
         Monitor::spawn(&mut cmd, &self.host())
     }
 }
@@ -139,6 +139,7 @@ impl Drop for Engine {
 /// Imports a busybox image as `tag` with `cli` (a `docker` or `podman` command to which
 /// `import …` is added): a root file system of /bin/busybox and a few applet links
 /// (scripts/private-engine.sh busybox-tar), no registry needed.
+#[track_caller]
 pub fn import_busybox(mut cli: Command, tag: &str) {
     let mut tar = script(&["busybox-tar"]).stdout(Stdio::piped()).spawn().unwrap();
     let out = cli.args(["import", "--change", "CMD [\"/bin/sh\"]", "-", tag]).stdin(tar.stdout.take().unwrap()).output().unwrap();
@@ -202,6 +203,7 @@ impl Monitor {
     }
 
     /// Waits until the output contains `needle`; panics with the output after `within`.
+    #[track_caller]
     pub fn wait_for(&self, needle: &str, within: Duration) {
         let until = Instant::now() + within;
         while Instant::now() < until {
@@ -214,6 +216,7 @@ impl Monitor {
     }
 
     /// Waits for the monitor to exit: its status and when.
+    #[track_caller]
     pub fn exit(&mut self, within: Duration) -> (Option<i32>, Instant) {
         let until = Instant::now() + within;
         while Instant::now() < until {
