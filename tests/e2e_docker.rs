@@ -165,6 +165,36 @@ fn an_engine_unreachable_beyond_the_grace_fails() {
 }
 
 #[test]
+fn a_frozen_engine_fails_after_the_grace_and_a_thawed_one_in_time_does_not() {
+    let Some(engine) = Engine::start(false) else { return };
+    // Frozen for longer than the grace: its event stream neither sends nor ends, its socket
+    // takes the probe and never answers.
+    let mut monitor = engine.genw(&["--initial-delay", "0", "--daemon-grace", "3"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.signal_dockerd(Signal::SIGSTOP);
+    let (code, at) = monitor.exit(Duration::from_secs(30));
+    engine.signal_dockerd(Signal::SIGCONT);
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    assert!(
+        monitor.error_line().contains("the docker engine has been unreachable for 3s: no answer from "),
+        "{}",
+        monitor.output()
+    );
+    assert!(at.duration_since(monitor.started) < Duration::from_secs(20), "{}", monitor.output());
+    // Frozen for less than the grace: no alarm; a death afterwards still counts.
+    let mut monitor = engine.genw(&["--initial-delay", "0", "--daemon-grace", "30"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.signal_dockerd(Signal::SIGSTOP);
+    monitor.wait_for("does not answer while its event stream is quiet", Duration::from_secs(20));
+    engine.signal_dockerd(Signal::SIGCONT);
+    monitor.wait_for("answers again", Duration::from_secs(20));
+    engine.ok(&["run", "-d", "--name", "after-thaw", IMAGE, "sh", "-c", "exit 5"]);
+    let (code, _) = monitor.exit(SOON);
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    assert!(monitor.error_line().contains("container after-thaw ("), "{}", monitor.output());
+}
+
+#[test]
 fn an_engine_down_at_start_is_waited_for() {
     let Some(mut engine) = Engine::start(false) else { return };
     engine.shut_down();

@@ -93,7 +93,17 @@ fn inspect(id: &str, name: &str, exit_code: i64, oom_killed: bool, finished_ns: 
 
 /// `eva-ha genw --initial-delay 0` on a node with a fake docker.
 fn genw() -> Test {
-    Test::new().fake_docker().args(&["genw", "--initial-delay", "0"])
+    // The engine's unit is active, as under systemd while dockerd runs (or hangs); nothing
+    // listens on the socket that DOCKER_HOST names, so a probe of a quiet stream asks the
+    // fake client instead.
+    let t = Test::new().fake_docker().unit("docker.service", "state", "active\n");
+    let socket = format!("unix://{}", t.path("no-engine.sock").display());
+    t.env("DOCKER_HOST", &socket).args(&["genw", "--initial-delay", "0"])
+}
+
+/// `unix://PATH`, for DOCKER_HOST.
+fn unix(path: &Path) -> String {
+    format!("unix://{}", path.display())
 }
 
 /// Runs to the end within [`SOON`] and expects exit status 1.
@@ -704,4 +714,87 @@ fn recorded_podman_lines_are_read() {
                       "Time": rfc3339(soon_ns()), "Type": "container", "Attributes": {}, "ContainerExitCode": 42})
     .to_string();
     replay_recorded("podman", "podman-events-other.jsonl", "podman-events.jsonl", &[], |e| e["ContainerExitCode"].as_i64(), last);
+}
+
+// ---------------------------------------------------------------------------------------
+// A frozen engine, one that will not come back, a planned stop.
+
+#[test]
+fn a_frozen_engine_behind_a_quiet_stream_fails_after_the_grace() {
+    // dockerd stopped with SIGSTOP: its socket still takes connections (the kernel's
+    // backlog) and answers nothing; the stream is quiet.
+    let t = genw().args(&["--daemon-grace", "2"]);
+    let socket = t.path("frozen.sock");
+    let _frozen = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let run = t.env("DOCKER_HOST", &unix(&socket)).launch().wait(Duration::from_secs(20));
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    assert_one_error(&run, "eva-ha genw", &["the docker engine has been unreachable for 2s: no answer from ", "frozen.sock"]);
+    run.assert_stdout_contains("does not answer while its event stream is quiet");
+    // The first probe after 5 s of quiet, unanswered within 1 s (half the grace).
+    assert!(run.elapsed >= Duration::from_secs(5) && run.elapsed < Duration::from_secs(12), "{:?}\n{}", run.elapsed, run.dump());
+}
+
+#[test]
+fn a_quiet_engine_that_answers_its_probes_is_no_failure() {
+    let t = genw().args(&["--daemon-grace", "1"]);
+    let socket = t.path("engine.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&answered);
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let mut running = t.env("DOCKER_HOST", &unix(&socket)).launch();
+    running.wait_stdout("watching docker", SOON);
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(running.is_running(), "a quiet engine that answers is no failure");
+    running.signal(Signal::SIGTERM);
+    let run = running.wait(SOON);
+    assert_eq!(run.code, Some(143), "{}", run.dump());
+    assert!(answered.load(std::sync::atomic::Ordering::SeqCst) >= 1, "probed on its socket\n{}", run.dump());
+    run.assert_stdout_lacks("does not answer");
+}
+
+#[test]
+fn an_engine_whose_unit_failed_fails_at_once_naming_the_unit() {
+    let run = fails(genw().args(&["--daemon-grace", "60"]).docker_down().unit("docker.service", "state", "failed\n"));
+    assert_one_error(
+        &run,
+        "eva-ha genw",
+        &["the docker engine is down and will not come back: its unit docker.service is failed", "systemd is not restarting it"],
+    );
+    assert!(run.elapsed < Duration::from_secs(5), "not the minute's grace: {:?}\n{}", run.elapsed, run.dump());
+}
+
+#[test]
+fn an_engine_that_systemd_is_restarting_is_waited_for() {
+    let t = soon_ns();
+    let run = fails(
+        genw()
+            .args(&["--daemon-grace", "60"])
+            .write("docker/down", "5")
+            .unit("docker.service", "state", "activating\n")
+            .docker_events(1, &[&die(CRASH, "crash", "3", t)]),
+    );
+    assert_one_error(&run, "eva-ha genw", &[&format!("{} exit code 3, not OOM-killed", named("crash", CRASH))]);
+    run.assert_stdout_lacks("will not come back");
+}
+
+#[test]
+fn during_a_planned_stop_the_containers_it_removes_are_not_deaths() {
+    let t = soon_ns();
+    let mut running = genw()
+        .write("state/planned-stop", "pid 4242 since 2026-12-01T12:00:00+00:00\n")
+        .docker_events(1, &[&die(CRASH, "crash", "143", t)])
+        .launch();
+    running.wait_stdout("not a failure, the node is being stopped (pid 4242 since", SOON);
+    running.signal(Signal::SIGTERM);
+    let run = running.wait(SOON);
+    assert_eq!(run.code, Some(143), "{}", run.dump());
 }

@@ -171,3 +171,13 @@ fn a_stop_failure_goes_to_the_cluster_alert_log() {
     let run = eva_stop(Test::new().clplogcmd().active(&IDS).write("master/stop.exit", "4")).success();
     assert_eq!(run.alerts(), Vec::<Vec<String>>::new(), "a warning is no failure\n{}", run.dump());
 }
+
+#[test]
+fn eva_stop_marks_a_planned_stop_for_the_monitor_and_eva_start_clears_it() {
+    let run = eva_stop(Test::new().active(&IDS)).success();
+    let marker = run.root.join("state/planned-stop");
+    let text = std::fs::read_to_string(&marker).unwrap_or_else(|e| panic!("{}: {e}\n{}", marker.display(), run.dump()));
+    assert!(text.starts_with("pid ") && text.contains(" since "), "{text}");
+    let run = run.test.fork().clear_args().invoked_as("eva-start").success();
+    assert!(!marker.exists(), "a new start ends the planned stop\n{}", run.dump());
+}

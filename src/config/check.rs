@@ -31,6 +31,10 @@ pub fn positive(d: &Duration) -> Result<(), String> {
     if d.is_zero() { Err(format!("0 is not a number of seconds above 0 up to {MAX_SECS}")) } else { Ok(()) }
 }
 
+pub fn positive_if_set(d: &Option<Duration>) -> Result<(), String> {
+    d.as_ref().map_or(Ok(()), positive)
+}
+
 /// Unit names as systemctl takes them: no empty or duplicate names, nothing that could be
 /// read as an option or needs quoting.
 pub fn systemd_units(units: &Vec<String>) -> Result<(), String> {

@@ -42,7 +42,7 @@ impl Config {
         for (key, value, origin) in self.entries() {
             match value {
                 Some(v) => out.push_str(&format!("{} = {v}  # {origin}\n", key.name())),
-                None => out.push_str(&format!("# {} is not configured\n", key.name())),
+                None => out.push_str(&format!("# {} is not configured: {}\n", key.name(), key.meta().unset)),
             }
         }
         out

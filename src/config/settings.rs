@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::check::{absolute, absolute_if_set, any, not_empty, positive, systemd_units};
+use super::check::{absolute, absolute_if_set, any, not_empty, positive, positive_if_set, systemd_units};
 use super::{CHECK, Flag, GENW, Meta, START, STOP};
 use crate::ha::token::TokenFormat;
 use crate::sys::runtime::{Filter, Kind};
@@ -20,7 +20,7 @@ super::declare_settings! {
         flag: Flag::Value("DIR"),
         read_by: START | STOP | CHECK,
         ocf: Some("EVA install directory"),
-        unset: "not configured: the commands that need it exit 6",
+        unset: "the commands that need it exit 6",
         example: "\"/home/eva/eva-master\"",
         ..Meta::NONE
     };
@@ -60,15 +60,17 @@ super::declare_settings! {
         ocf: Some("master stop script"),
         ..Meta::NONE
     };
-    script_timeout: Duration = Duration::from_secs(1500), check positive, Meta {
+    script_timeout: Duration = Duration::from_secs(1440), check positive, Meta {
         doc: "Deadline in seconds for each master script; its whole process group is killed after it",
-        note: "Keep script_timeout + unit_timeout below the Exec resource's timeout in CLUSTERPRO (1800 s by default), so that eva-ha reports a hang itself.",
+        note: "Keep script_timeout + unit_timeout below the Exec resource's timeout in CLUSTERPRO (1800 s by default: 1440 + 310 leaves 50 s), so that eva-ha reports a hang itself.",
         flag: Flag::Value("SECS"),
         read_by: START | STOP,
         ..Meta::NONE
     };
-    unit_timeout: Duration = Duration::from_secs(240), check positive, Meta {
+    unit_timeout: Option<Duration> = None, check positive_if_set, Meta {
         doc: "Deadline in seconds for a systemctl start or stop",
+        unset: "the units' own: their longest TimeoutStartSec (for a start) or TimeoutStopSec (a stop) plus 10 s, an infinite one counting as 240 s (310 s for the guide's units, PostgreSQL's being 300 s)",
+        example: "310",
         flag: Flag::Value("SECS"),
         read_by: START | STOP | CHECK,
         ..Meta::NONE
@@ -124,6 +126,18 @@ super::declare_settings! {
         doc: "Seconds the container engine may stay unreachable before eva-genw fails (0: forever)",
         flag: Flag::Value("SECS"),
         read_by: GENW,
+        ..Meta::NONE
+    };
+    engine_unit: String = "docker.service".into(), check any, Meta {
+        doc: "The systemd unit of the container engine: when the engine does not answer and this unit is failed or stopped, so that nothing will restart it, eva-genw fails at once instead of waiting daemon_grace (empty: do not ask systemd)",
+        flag: Flag::Value("UNIT"),
+        read_by: GENW,
+        ..Meta::NONE
+    };
+    state_dir: PathBuf = "/run/eva-ha".into(), check absolute, Meta {
+        doc: "Where eva-ha keeps its state on the node: eva-stop marks a planned stop there, so that eva-genw does not report the containers it removes as deaths",
+        flag: Flag::Value("DIR"),
+        read_by: START | STOP | GENW,
         ..Meta::NONE
     };
     shared_mount: Option<PathBuf> = None, check absolute_if_set, Meta {

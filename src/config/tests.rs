@@ -34,7 +34,8 @@ fn defaults_are_the_guides() {
     assert_eq!(c.start_script.value, Path::new("start-master-rhel.sh"));
     assert_eq!(c.stop_script.value, Path::new("stop-master.sh"));
     assert_eq!(c.token_format.value, TokenFormat::Json);
-    assert_eq!(c.script_timeout.value, Duration::from_secs(1500));
+    assert_eq!(c.script_timeout.value, Duration::from_secs(1440));
+    assert_eq!(c.unit_timeout.value, None, "the units' own");
     assert!(c.rollback.value);
     assert_eq!(c.units.origin, Origin::Default);
     let e = c.install_dir().unwrap_err();
@@ -51,7 +52,7 @@ fn precedence_file_env_flag() {
     assert_eq!(c.install_dir().unwrap(), Path::new("/env"));
     assert_eq!(c.units.value, ["a", "b"]);
     assert_eq!(c.script_timeout.value, Duration::from_secs(20));
-    assert_eq!(c.unit_timeout.value, Duration::from_millis(2500));
+    assert_eq!(c.unit_timeout.value, Some(Duration::from_millis(2500)));
     assert_eq!(c.units.origin, Origin::File { path: path.clone(), line: 2 });
     assert_eq!(c.install_dir.origin, Origin::Env("EVA_HA_INSTALL_DIR".into()));
 
@@ -147,11 +148,15 @@ fn example_file_uncommented_is_valid_and_gives_the_defaults() {
         .filter(|l| l.contains(" = ") && !l.starts_with(' '))
         .map(|l| format!("{l}\n"))
         .collect();
-    assert_eq!(settings.lines().count(), 20, "{settings}");
+    assert_eq!(settings.lines().count(), ALL.len(), "{settings}");
     let (_d, path) = file(&settings);
     let c = Config::load_with(&flags_with(&path), &env(&[])).unwrap();
-    // The example's values are the defaults, but for the two settings without one.
-    let (_d2, empty) = file("install_dir = \"/home/eva/eva-master\"\nshared_mount = \"/mnt/sdb2\"\n");
+    // The example's values are the defaults, but for the settings without one: there, the
+    // declaration's example.
+    let unset: String =
+        ALL.iter().filter(|k| k.default_toml().is_none()).map(|k| format!("{} = {}\n", k.name(), k.meta().example)).collect();
+    assert!(unset.contains("install_dir = ") && unset.contains("shared_mount = "), "{unset}");
+    let (_d2, empty) = file(&unset);
     let d = Config::load_with(&flags_with(&empty), &env(&[])).unwrap();
     let strip = |t: String| t.lines().map(|l| l.split("  #").next().unwrap().to_owned()).collect::<Vec<_>>()[2..].join("\n");
     assert_eq!(strip(c.to_toml()), strip(d.to_toml()));
@@ -164,7 +169,7 @@ fn printed_configuration_is_valid_toml_with_origins() {
     let text = c.to_toml();
     assert!(text.contains(&format!("install_dir = \"/opt/eva\"  # file {}", path.display())), "{text}");
     assert!(text.contains("unit_timeout = 2.5"), "{text}");
-    assert!(text.contains("script_timeout = 1500  # default"), "{text}");
+    assert!(text.contains("script_timeout = 1440  # default"), "{text}");
     let back: toml::Table = toml::from_str(&text).unwrap();
     assert_eq!(back["units"].as_array().unwrap().len(), 3);
 }

@@ -78,6 +78,26 @@ impl Value for PathBuf {
     }
 }
 
+impl Value for String {
+    const EXPECTED: &'static str = "a string";
+
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(text.to_owned())
+    }
+
+    fn from_toml(value: &toml::Value) -> Result<Self, String> {
+        string(value, Self::EXPECTED)
+    }
+
+    fn to_toml(&self) -> Option<toml::Value> {
+        Some(toml::Value::String(self.clone()))
+    }
+
+    fn to_items(&self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+
 /// The largest number of seconds we accept: a week.
 pub const MAX_SECS: f64 = 7.0 * 86400.0;
 

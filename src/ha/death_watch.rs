@@ -21,6 +21,7 @@ use crate::sys::runtime::Runtime;
 use crate::sys::runtime::event::{self, DeathEvent, Event};
 use crate::sys::runtime::inspect::ContainerState;
 use crate::sys::signals;
+use crate::sys::systemd::{Systemd, UnitState};
 
 /// Two accounts of one death (its event, `inspect`'s FinishedAt) lie at most this far apart.
 const SAME_DEATH: i64 = 2_000_000_000;
@@ -38,6 +39,14 @@ const STABLE: Duration = Duration::from_secs(2);
 /// at most this late. Idle, the monitor wakes only this often (a few CPU milliseconds an
 /// hour).
 const TICK: Duration = Duration::from_millis(500);
+/// A stream quiet this long gets the engine probed: a frozen engine's stream neither sends
+/// nor ends. (A probe is one request on docker's socket, microseconds of CPU.)
+const QUIET_PROBE: Duration = Duration::from_secs(5);
+/// The longest a probe or a ping waits for the answer; less with a short grace.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// An engine whose unit says it is down for good, seen twice this far apart, is not
+/// coming back (a unit being restarted passes through inactive for a moment).
+const DOWN_FOR_GOOD: Duration = Duration::from_secs(1);
 
 /// What to watch for.
 pub struct Watch {
@@ -49,6 +58,19 @@ pub struct Watch {
     /// engine still has are replayed, and every container that finished since is
     /// inspected. For a watch that takes over from an earlier one.
     pub since_ns: Option<i64>,
+}
+
+/// What the engine's service manager says of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// No service manager to ask, or it does not know the engine.
+    Unknown,
+    /// It says the engine runs (a frozen engine looks like this).
+    Running,
+    /// It is (re)starting or stopping it: it may come back.
+    Changing(String),
+    /// Failed or stopped, and nothing will restart it: why.
+    DownForGood(String),
 }
 
 /// How a container ended, as we judged it.
@@ -152,8 +174,12 @@ pub trait Engine {
     type Subscription: Subscription;
     /// `docker`, `podman`: for messages.
     fn name(&self) -> String;
-    /// The engine's version, or why it does not answer.
-    fn ping(&self) -> Result<String, String>;
+    /// The engine's version, or why it does not answer within `timeout`.
+    fn ping(&self, timeout: Duration) -> Result<String, String>;
+    /// Whether it answers within `timeout`, as cheaply as can be asked.
+    fn probe(&self, timeout: Duration) -> Result<(), String>;
+    /// What its service manager says of it.
+    fn service(&self) -> Service;
     /// A subscription to container deaths from `since_ns` on.
     fn subscribe(&self, since_ns: i64) -> anyhow::Result<Self::Subscription>;
     fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>>;
@@ -188,9 +214,14 @@ pub trait Host {
     fn sleep(&self, d: Duration) -> anyhow::Result<()>;
     /// An error when a signal asks us to stop.
     fn check(&self) -> anyhow::Result<()>;
+    /// A planned stop of the node in progress (eva-stop, the agent's stop): who, since when.
+    fn planned_stop(&self) -> Option<String>;
 }
 
-pub struct RealHost;
+/// The real clock and signals; `marker` is the planned-stop file (`node::planned_stop_marker`).
+pub struct RealHost {
+    pub marker: Option<std::path::PathBuf>,
+}
 
 impl Host for RealHost {
     fn now(&self) -> Instant {
@@ -204,6 +235,10 @@ impl Host for RealHost {
     fn check(&self) -> anyhow::Result<()> {
         Ok(signals::check()?)
     }
+
+    fn planned_stop(&self) -> Option<String> {
+        std::fs::read_to_string(self.marker.as_ref()?).ok().map(|t| t.trim().to_owned())
+    }
 }
 
 impl Engine for Runtime {
@@ -213,8 +248,21 @@ impl Engine for Runtime {
         self.kind.to_string()
     }
 
-    fn ping(&self) -> Result<String, String> {
-        Runtime::ping(self).map_err(|e: ProcessError| e.to_string())
+    fn ping(&self, timeout: Duration) -> Result<String, String> {
+        Runtime::ping(self, timeout).map_err(|e: ProcessError| e.to_string())
+    }
+
+    fn probe(&self, timeout: Duration) -> Result<(), String> {
+        Runtime::probe(self, timeout)
+    }
+
+    fn service(&self) -> Service {
+        let Some(unit) = &self.unit else { return Service::Unknown };
+        let Ok(systemd) = Systemd::locate(None) else { return Service::Unknown };
+        match systemd.show(std::slice::from_ref(unit)).ok().and_then(|states| states.into_iter().next()) {
+            Some(state) => classify(&state),
+            None => Service::Unknown,
+        }
     }
 
     fn subscribe(&self, since_ns: i64) -> anyhow::Result<process::Running> {
@@ -227,6 +275,20 @@ impl Engine for Runtime {
 
     fn finished(&self) -> anyhow::Result<Vec<String>> {
         Runtime::finished(self)
+    }
+}
+
+/// What a unit's state says of the engine it runs.
+pub fn classify(state: &UnitState) -> Service {
+    if !state.is_loaded() {
+        return Service::Unknown;
+    }
+    match state.active_state.as_str() {
+        "active" => Service::Running,
+        "failed" | "inactive" => {
+            Service::DownForGood(format!("its unit {} is {} and systemd is not restarting it", state.id, state.describe()))
+        }
+        _ => Service::Changing(format!("its unit {} is {}", state.id, state.describe())),
     }
 }
 
@@ -306,6 +368,14 @@ pub struct Watcher<'a, E: Engine, H: Host> {
     backoff: Backoff,
     /// The last line the current subscription's client said on stderr.
     complaint: Option<String>,
+    /// The last sign that the engine is alive: an event, a line, an answered probe.
+    alive_at: Instant,
+    /// When to probe a quiet stream next.
+    probe_at: Instant,
+    /// The last probe went unanswered: the outage it began goes on until a sign of life.
+    probe_failed: bool,
+    /// Since when the engine's unit says it is down for good.
+    down_for_good_since: Option<Instant>,
     said_watching: bool,
     said_unreachable: bool,
 }
@@ -325,6 +395,10 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
             catch_up_from: watch.since_ns,
             backoff: Backoff::default(),
             complaint: None,
+            alive_at: host.now(),
+            probe_at: host.now() + QUIET_PROBE,
+            probe_failed: false,
+            down_for_good_since: None,
             said_watching: false,
             said_unreachable: false,
         }
@@ -347,23 +421,29 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
 
     /// The held death, once the initial delay is over.
     fn held_due(&mut self) -> Option<Death> {
-        if self.host.now() >= self.verdict_at { self.held.take() } else { None }
+        if self.host.now() >= self.verdict_at && self.planned_stop().is_none() { self.held.take() } else { None }
     }
 
     /// Starts an outage, or goes on with one under a new cause.
     fn lost(&mut self, cause: Cause) {
         let now = self.host.now();
+        self.lost_since(now, cause);
+    }
+
+    /// Like [`Watcher::lost`], for an outage that began at `since` if none is going on.
+    fn lost_since(&mut self, since: Instant, cause: Cause) {
         match &mut self.outage {
             Some(outage) => outage.cause = cause,
-            None => self.outage = Some(Outage { since: now, cause }),
+            None => self.outage = Some(Outage { since, cause }),
         }
         self.catch_up_from.get_or_insert(self.watermark);
     }
 
-    /// The one grace check: an error once the outage has lasted the grace.
+    /// The one grace check: an error once the outage has lasted the grace. During a planned
+    /// stop the engine is meant to go away: no failure then.
     fn check_grace(&self) -> anyhow::Result<()> {
         let (Some(outage), Some(grace)) = (&self.outage, self.watch.daemon_grace) else { return Ok(()) };
-        if self.host.now().saturating_duration_since(outage.since) < grace {
+        if self.host.now().saturating_duration_since(outage.since) < grace || self.planned_stop().is_some() {
             return Ok(());
         }
         let engine = self.engine.name();
@@ -371,6 +451,44 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
             Cause::Unreachable(why) => format!("the {engine} engine has been unreachable for {}: {why}", Secs(grace)),
             Cause::Subscription(why) => format!("no working {engine} event subscription for {}: {why}", Secs(grace)),
         }))
+    }
+
+    /// A planned stop in progress, said once.
+    fn planned_stop(&self) -> Option<String> {
+        self.host.planned_stop()
+    }
+
+    /// How long a ping or a probe may wait: [`PROBE_TIMEOUT`], at most half the grace (at
+    /// least a second).
+    fn probe_timeout(&self) -> Duration {
+        self.watch.daemon_grace.map_or(PROBE_TIMEOUT, |g| (g / 2).clamp(Duration::from_secs(1), PROBE_TIMEOUT))
+    }
+
+    /// The engine does not answer: unless its unit says it will not come back (twice,
+    /// [`DOWN_FOR_GOOD`] apart), the outage goes on until the grace.
+    fn check_service(&mut self) -> anyhow::Result<()> {
+        match self.engine.service() {
+            Service::DownForGood(why) if self.planned_stop().is_none() => {
+                let now = self.host.now();
+                let since = *self.down_for_good_since.get_or_insert(now);
+                if now.saturating_duration_since(since) >= DOWN_FOR_GOOD {
+                    return Err(failed(format!("the {} engine is down and will not come back: {why}", self.engine.name())));
+                }
+            }
+            _ => self.down_for_good_since = None,
+        }
+        Ok(())
+    }
+
+    /// A sign that the engine is alive.
+    fn alive(&mut self) {
+        let now = self.host.now();
+        self.alive_at = now;
+        self.probe_at = now + QUIET_PROBE;
+        if self.probe_failed {
+            self.probe_failed = false;
+            tracing::info!("the {} engine answers again", self.engine.name());
+        }
     }
 
     /// Waits before the next attempt.
@@ -381,7 +499,7 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
 
     /// Connecting: the engine's version, then a subscription, then catching up.
     fn connect(&mut self) -> anyhow::Result<Option<Death>> {
-        let version = match self.engine.ping() {
+        let version = match self.engine.ping(self.probe_timeout()) {
             Ok(version) => version,
             Err(why) => {
                 if !self.said_unreachable {
@@ -390,12 +508,14 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                     self.said_unreachable = true;
                 }
                 self.lost(Cause::Unreachable(why));
+                self.check_service()?;
                 self.check_grace()?;
                 self.back_off()?;
                 return Ok(None);
             }
         };
         self.said_unreachable = false;
+        self.down_for_good_since = None;
         // It answers, but a subscription may still not work: the outage goes on until one
         // holds.
         self.check_grace()?;
@@ -420,11 +540,13 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
             self.said_watching = true;
         }
         self.complaint = None;
+        self.probe_failed = false;
+        self.alive();
         self.phase = Phase::Listening { sub, since: self.host.now() };
         Ok(None)
     }
 
-    /// Listening: one read from the subscription.
+    /// Listening: one read from the subscription; a probe when it has been quiet.
     fn listen(&mut self) -> anyhow::Result<Option<Death>> {
         let wait = match &self.held {
             Some(_) => self.verdict_at.saturating_duration_since(self.host.now()).min(TICK),
@@ -433,17 +555,22 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
         let Phase::Listening { sub, since } = &mut self.phase else { return Ok(None) };
         let since = *since;
         let feed = sub.next(wait)?;
-        // A subscription that holds is a working one.
-        if self.host.now().saturating_duration_since(since) >= STABLE {
+        // A subscription that holds is a working one, unless the engine behind it stopped
+        // answering.
+        if self.host.now().saturating_duration_since(since) >= STABLE && !self.probe_failed {
             self.outage = None;
             self.backoff.reset();
         }
         match feed {
-            Feed::Event(line) => return Ok(self.on_event(&line)),
+            Feed::Event(line) => {
+                self.alive();
+                return Ok(self.on_event(&line));
+            }
             Feed::Complaint(line) => {
                 tracing::warn!("{} events: {line}", self.engine.name());
                 self.complaint = Some(line);
             }
+            Feed::Quiet if self.host.now() >= self.probe_at => self.probe()?,
             Feed::Quiet => {}
             Feed::Ended(how) => {
                 tracing::warn!("the event subscription ended ({how}); reconnecting");
@@ -457,11 +584,40 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
         Ok(None)
     }
 
+    /// Probes a quiet engine. One that does not answer is unreachable since its last sign
+    /// of life; the subscription stays, in case it thaws.
+    fn probe(&mut self) -> anyhow::Result<()> {
+        match self.engine.probe(self.probe_timeout()) {
+            Ok(()) => self.alive(),
+            Err(why) => {
+                let now = self.host.now();
+                if !self.probe_failed {
+                    tracing::warn!(
+                        "the {} engine does not answer while its event stream is quiet ({why}); probing again every {}",
+                        self.engine.name(),
+                        Secs(QUIET_PROBE)
+                    );
+                    self.probe_failed = true;
+                }
+                self.probe_at = now + QUIET_PROBE;
+                let since = self.alive_at;
+                self.lost_since(since, Cause::Unreachable(why));
+                self.check_service()?;
+                self.check_grace()?;
+            }
+        }
+        Ok(())
+    }
+
     /// Logs a death; returns it when it is the verdict.
     fn consider(&mut self, death: Death) -> Option<Death> {
         self.judged.add(&death.id, death.time_ns);
         if !death.counts(&self.watch.ignore_exit_codes) {
             tracing::info!("{} (from {}): ignored", death.describe(), death.source);
+            return None;
+        }
+        if let Some(stop) = self.planned_stop() {
+            tracing::info!("{} (from {}): not a failure, the node is being stopped ({stop})", death.describe(), death.source);
             return None;
         }
         if self.host.now() < self.verdict_at {
@@ -524,8 +680,8 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
 
 /// Watches `runtime` until a death counts and returns it. Fails when the engine stays
 /// unreachable beyond the grace, or on a signal.
-pub fn watch(runtime: &Runtime, watch: &Watch) -> anyhow::Result<Death> {
-    Watcher::new(runtime, &RealHost, watch).run()
+pub fn watch(runtime: &Runtime, watch: &Watch, planned_stop_marker: Option<std::path::PathBuf>) -> anyhow::Result<Death> {
+    Watcher::new(runtime, &RealHost { marker: planned_stop_marker }, watch).run()
 }
 
 #[cfg(test)]
@@ -617,10 +773,12 @@ mod tests {
     use std::collections::VecDeque;
     use std::rc::Rc;
 
-    /// A clock that moves only when the watch sleeps or waits, and a signal due at a time.
+    /// A clock that moves only when the watch sleeps or waits, a signal due at a time, and
+    /// a planned stop from a time on.
     struct FakeHost {
         now: Rc<Cell<Instant>>,
         signal_at: Option<Instant>,
+        planned_stop_at: Option<Instant>,
     }
 
     impl Host for FakeHost {
@@ -638,6 +796,10 @@ mod tests {
                 Some(at) if self.now.get() >= at => Err(signals::Interrupted(15).into()),
                 _ => Ok(()),
             }
+        }
+
+        fn planned_stop(&self) -> Option<String> {
+            self.planned_stop_at.filter(|at| self.now.get() >= *at).map(|_| "pid 1 since now".into())
         }
     }
 
@@ -665,6 +827,10 @@ mod tests {
         /// Answers to `version`, in order; then it answers, unless `then_down`.
         pings: VecDeque<Result<String, String>>,
         then_down: bool,
+        /// Whether a probe of a quiet stream is answered (a frozen engine: not).
+        frozen: bool,
+        probes: usize,
+        service: Option<Service>,
         subscriptions: VecDeque<Vec<Feed>>,
         states: Vec<ContainerState>,
         /// Finished containers, each listed once that many subscriptions were made.
@@ -685,8 +851,28 @@ mod tests {
             "docker".into()
         }
 
-        fn ping(&self) -> Result<String, String> {
+        fn probe(&self, timeout: Duration) -> Result<(), String> {
             let mut script = self.script.borrow_mut();
+            script.probes += 1;
+            if script.frozen {
+                // It takes the whole timeout to find out.
+                self.now.set(self.now.get() + timeout);
+                Err(format!("no answer within {}", Secs(timeout)))
+            } else {
+                Ok(())
+            }
+        }
+
+        fn service(&self) -> Service {
+            self.script.borrow().service.clone().unwrap_or(Service::Unknown)
+        }
+
+        fn ping(&self, timeout: Duration) -> Result<String, String> {
+            let mut script = self.script.borrow_mut();
+            if script.frozen {
+                self.now.set(self.now.get() + timeout);
+                return Err(format!("no answer within {}", Secs(timeout)));
+            }
             match script.pings.pop_front() {
                 Some(answer) => answer,
                 None if script.then_down => Err(DOWN.to_owned()),
@@ -712,12 +898,14 @@ mod tests {
         }
     }
 
-    /// A scripted watch: the engine's script, the watch's settings, a signal's time.
+    /// A scripted watch: the engine's script, the watch's settings, a signal's time, a
+    /// planned stop's.
     #[must_use]
     struct Drill {
         script: Script,
         watch: Watch,
         signal_after: Option<Duration>,
+        planned_stop_after: Option<Duration>,
     }
 
     /// What a drill ended with, and what the engine saw.
@@ -725,6 +913,7 @@ mod tests {
         result: anyhow::Result<Death>,
         took: Duration,
         subscribed_since: Vec<i64>,
+        probes: usize,
     }
 
     impl Drill {
@@ -735,7 +924,7 @@ mod tests {
                 daemon_grace: Some(Duration::from_secs(60)),
                 since_ns: Some(T0),
             };
-            Drill { script: Script::default(), watch, signal_after: Some(Duration::from_secs(3600)) }
+            Drill { script: Script::default(), watch, signal_after: Some(Duration::from_secs(3600)), planned_stop_after: None }
         }
 
         fn subscription(mut self, feeds: Vec<Feed>) -> Drill {
@@ -759,6 +948,22 @@ mod tests {
             self
         }
 
+        /// From the start: the engine takes connections but answers nothing.
+        fn frozen(mut self) -> Drill {
+            self.script.frozen = true;
+            self
+        }
+
+        fn service(mut self, service: Service) -> Drill {
+            self.script.service = Some(service);
+            self
+        }
+
+        fn planned_stop_after(mut self, d: Duration) -> Drill {
+            self.planned_stop_after = Some(d);
+            self
+        }
+
         /// A container that `ps` lists as finished from the start.
         fn finished(self, state: ContainerState) -> Drill {
             self.finished_after(0, state)
@@ -774,10 +979,15 @@ mod tests {
         fn run(self) -> Outcome {
             let now = Rc::new(Cell::new(Instant::now()));
             let start = now.get();
-            let host = FakeHost { now: Rc::clone(&now), signal_at: self.signal_after.map(|d| start + d) };
+            let host = FakeHost {
+                now: Rc::clone(&now),
+                signal_at: self.signal_after.map(|d| start + d),
+                planned_stop_at: self.planned_stop_after.map(|d| start + d),
+            };
             let engine = FakeEngine { script: RefCell::new(self.script), now: Rc::clone(&now) };
             let result = Watcher::new(&engine, &host, &self.watch).run();
-            Outcome { result, took: now.get() - start, subscribed_since: engine.script.into_inner().subscribed_since }
+            let script = engine.script.into_inner();
+            Outcome { result, took: now.get() - start, subscribed_since: script.subscribed_since, probes: script.probes }
         }
     }
 
@@ -930,5 +1140,74 @@ mod tests {
             self.signal_after = Some(d);
             self.run()
         }
+    }
+
+    #[test]
+    fn a_frozen_engine_behind_a_quiet_stream_is_unreachable_after_the_grace() {
+        // The subscription neither sends nor ends; probes go unanswered.
+        let out = Drill::new().subscription(vec![]).frozen().run();
+        let error = out.error();
+        assert!(error.starts_with("the docker engine has been unreachable for 60s: no answer within 10s"), "{error}");
+        // Since the last sign of life (the subscription's start), within a probe's time.
+        assert!(out.took >= Duration::from_secs(60) && out.took < Duration::from_secs(60 + 5 + 10 + 1), "{:?}", out.took);
+    }
+
+    #[test]
+    fn a_quiet_engine_that_answers_its_probes_is_watched_on() {
+        let out = Drill::new().subscription(vec![]).run_for(Duration::from_secs(600));
+        assert!(out.error().contains("interrupted"), "{}", out.error());
+        assert!(out.probes >= 100 && out.probes <= 121, "one probe per 5 s of quiet: {}", out.probes);
+    }
+
+    #[test]
+    fn a_busy_engine_is_not_probed() {
+        let events: Vec<Feed> = (0..200).map(|i| die(&format!("c{i}"), 0, at(i))).collect();
+        let out = Drill::new().subscription(events).run_for(Duration::from_millis(150));
+        assert!(out.error().contains("interrupted"), "{}", out.error());
+        assert_eq!(out.probes, 0);
+    }
+
+    #[test]
+    fn an_engine_whose_unit_is_down_for_good_fails_at_once() {
+        let down = Service::DownForGood("its unit docker.service is failed, result exit-code".into());
+        let out = Drill::new().then_down().service(down).run();
+        let error = out.error();
+        assert_eq!(
+            error,
+            "the docker engine is down and will not come back: its unit docker.service is failed, result exit-code"
+        );
+        // Seen twice, a second apart: within the first backoff steps, not the minute's grace.
+        assert!(out.took >= DOWN_FOR_GOOD && out.took < Duration::from_secs(4), "{:?}", out.took);
+    }
+
+    #[test]
+    fn an_engine_being_restarted_is_waited_for() {
+        let restarting = Service::Changing("its unit docker.service is activating/auto-restart".into());
+        let out = Drill::new().pings_fail(8).service(restarting).subscription(vec![die("aaaa", 3, at(1))]).run();
+        assert_eq!(out.death().id, "aaaa");
+        let out = Drill::new().then_down().service(Service::Running).run();
+        assert!(out.error().contains("unreachable for 60s"), "{}", out.error());
+    }
+
+    #[test]
+    fn during_a_planned_stop_neither_deaths_nor_the_engine_going_away_count() {
+        // The stop script removes the containers (exit 143 counts, normally), then the engine
+        // stops: the watch waits for the cluster's SIGTERM.
+        let out = Drill::new()
+            .planned_stop_after(Duration::from_secs(1))
+            .subscription(vec![
+                Feed::Quiet,
+                Feed::Quiet,
+                Feed::Quiet,
+                die("aaaa", 143, at(2)),
+                Feed::Ended("exit status 1".into()),
+            ])
+            .then_down()
+            .service(Service::DownForGood("its unit docker.service is inactive/dead".into()))
+            .run_for(Duration::from_secs(300));
+        assert!(out.error().contains("interrupted"), "{}", out.error());
+        // Before the planned stop, the same death counts.
+        let out = Drill::new().subscription(vec![die("aaaa", 143, at(2))]).run();
+        assert_eq!(out.death().id, "aaaa");
     }
 }

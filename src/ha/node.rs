@@ -16,7 +16,7 @@ use crate::ha::token::Token;
 use crate::sys::logging::Step;
 use crate::sys::process::{Cmd, Stream, is_executable};
 use crate::sys::signals;
-use crate::sys::systemd::{Systemd, UnitState};
+use crate::sys::systemd::{Job, Systemd, UnitState, units_deadline};
 
 /// Journal lines shown for a unit that failed.
 const JOURNAL_LINES: usize = 10;
@@ -73,8 +73,10 @@ pub fn start(cfg: &Config, plan: StartPlan) -> anyhow::Result<()> {
 /// The units, then the master script. The error says whether the master script ran.
 fn bring_up(cfg: &Config, plan: &StartPlan) -> Result<(), (anyhow::Error, bool)> {
     let StartPlan { install_dir, script, token_arg, secrets, systemd, .. } = plan;
+    // A new start: the last planned stop is over, and deaths count again.
+    clear_planned_stop(cfg);
     let step = Step::start();
-    let call = systemd.start(&cfg.units);
+    let call = systemd.start(&cfg.units, systemd.deadline(&plan.before, Job::Start));
     if let Some(signal) = signals::pending() {
         // Cut short; a query now would be cut short too and hide what we were doing.
         let err = match call {
@@ -122,6 +124,7 @@ pub struct StopReport {
 /// confirms none is left running; failed units are counted as stopped and reset.
 pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
     let whole = Step::start();
+    mark_planned_stop(cfg);
     let systemd = Systemd::locate(*cfg.unit_timeout)?;
     let mut report = StopReport::default();
 
@@ -155,7 +158,12 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
 /// with its state; failed ones are reset so that the next start is clean. A unit that is
 /// not installed is not running: systemctl complains about it but stops the others.
 fn stop_units(systemd: &Systemd, units: &[String]) -> anyhow::Result<Vec<String>> {
-    let call = systemd.stop(units);
+    // The units' own stop timeouts, unless the administrator set a deadline.
+    let deadline = match systemd.explicit_deadline() {
+        Some(deadline) => deadline,
+        None => units_deadline(&systemd.show(units)?, Job::Stop),
+    };
+    let call = systemd.stop(units, deadline);
     signals::check()?;
     let after = systemd.show(units)?;
     for missing in after.iter().filter(|u| !u.is_loaded()) {
@@ -275,4 +283,37 @@ fn script_path(install_dir: &Path, name: &Path, what: &str) -> anyhow::Result<Pa
         return Err(not_installed(format!("{what} {} is not executable", path.display())));
     }
     Ok(path)
+}
+
+/// The file that says a planned stop of this node is in progress: eva-stop (and the
+/// agent's stop) writes it before it stops anything, and the next start removes it. The
+/// death watch reads it: the containers the stop script removes are not deaths that count,
+/// nor is the engine going away.
+pub fn planned_stop_marker(cfg: &Config) -> PathBuf {
+    cfg.state_dir.join("planned-stop")
+}
+
+fn mark_planned_stop(cfg: &Config) {
+    let marker = planned_stop_marker(cfg);
+    let text = format!(
+        "pid {} since {}\n",
+        std::process::id(),
+        chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    );
+    let written = std::fs::create_dir_all(&cfg.state_dir.value)
+        .and_then(|()| crate::sys::files::write_atomically(&marker, text.as_bytes()));
+    if let Err(e) = written {
+        // The stop goes on: at worst the monitor reports what the stop script removes.
+        tracing::warn!("cannot mark the planned stop in {}: {e}", marker.display());
+    }
+}
+
+fn clear_planned_stop(cfg: &Config) {
+    let marker = planned_stop_marker(cfg);
+    match std::fs::remove_file(&marker) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            tracing::warn!("cannot remove the planned-stop marker {}: {e}", marker.display());
+        }
+        _ => {}
+    }
 }

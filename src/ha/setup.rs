@@ -13,14 +13,16 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::ha::token::Token;
+use crate::sys::logging::Secs;
 use crate::sys::process::{find_program, not_found};
-use crate::sys::systemd::Systemd;
+use crate::sys::systemd::{Job, Systemd, UnitState, units_deadline};
 
 /// The users the databases run as, per the guide.
 pub const MONGO_USER: &str = "mongod";
@@ -436,6 +438,7 @@ fn units(cfg: &Config, r: &mut Report) {
             return;
         }
     };
+    deadlines(cfg, &states, r);
     let mut names: Vec<String> = Vec::new();
     for state in &states {
         if !state.is_loaded() {
@@ -472,6 +475,57 @@ fn units(cfg: &Config, r: &mut Report) {
                 format!("systemctl disable {name}, and check what pulls it in"),
             ),
         }
+    }
+}
+
+/// CLUSTERPRO's default timeout of an Exec resource's start and stop scripts.
+const EXEC_RESOURCE_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// The deadlines agree: a unit_timeout shorter than a unit's own start timeout cuts a
+/// slow start short (PostgreSQL's crash recovery may take the 300 s its unit allows), and
+/// eva-start's worst case must stay inside the Exec resource's timeout.
+fn deadlines(cfg: &Config, states: &[UnitState], r: &mut Report) {
+    let start = units_deadline(states, Job::Start);
+    match *cfg.unit_timeout {
+        Some(ours) => {
+            let shorter: Vec<String> = states
+                .iter()
+                .filter_map(|s| s.start_timeout.filter(|own| *own > ours).map(|own| format!("{} {}", s.name, Secs(own))))
+                .collect();
+            if shorter.is_empty() {
+                r.ok(
+                    "deadline",
+                    "unit_timeout",
+                    format!("{} ({}), not shorter than a unit's own start timeout", Secs(ours), cfg.unit_timeout.origin),
+                );
+            } else {
+                r.warn(
+                    "deadline",
+                    "unit_timeout",
+                    format!(
+                        "{} ({}) is shorter than the units' own start timeout ({}): a slow start, such as PostgreSQL's crash recovery, would fail and be rolled back",
+                        Secs(ours),
+                        cfg.unit_timeout.origin,
+                        shorter.join(", ")
+                    ),
+                    "remove unit_timeout (the units' own timeouts then apply) or raise it",
+                );
+            }
+        }
+        None => r.ok("deadline", "unit_timeout", format!("the units' own: {} for a start", Secs(start))),
+    }
+    let worst = cfg.unit_timeout.unwrap_or(start) + *cfg.script_timeout;
+    if worst >= EXEC_RESOURCE_TIMEOUT {
+        r.warn(
+            "deadline",
+            "script_timeout",
+            format!(
+                "unit deadline + script_timeout = {} reaches CLUSTERPRO's default Exec resource timeout ({}): the cluster, not eva-start, would report a hang",
+                Secs(worst),
+                Secs(EXEC_RESOURCE_TIMEOUT)
+            ),
+            "lower script_timeout, or raise the Exec resource's timeout above it",
+        );
     }
 }
 
@@ -572,6 +626,48 @@ pub fn compare(me: &NodeRecord, other: &NodeRecord, r: &mut Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unit(name: &str, start: Option<u64>) -> UnitState {
+        UnitState {
+            name: name.into(),
+            id: name.into(),
+            load_state: "loaded".into(),
+            active_state: "inactive".into(),
+            start_timeout: start.map(Duration::from_secs),
+            ..UnitState::default()
+        }
+    }
+
+    fn config(text: &str) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eva-ha.toml");
+        std::fs::write(&path, text).unwrap();
+        let overrides = crate::config::Overrides { file: Some(path), given: Vec::new() };
+        Config::load_with(&overrides, &|_| None).unwrap()
+    }
+
+    #[test]
+    fn a_unit_timeout_shorter_than_a_units_own_is_flagged() {
+        let states = [unit("docker", None), unit("postgresql-9.5.service", Some(300))];
+        let mut r = Report::default();
+        deadlines(&config(""), &states, &mut r);
+        assert_eq!((r.count(Status::Ok), r.count(Status::Warn)), (1, 0), "{:?}", r.checks);
+        assert!(r.checks[0].message.contains("the units' own: 310s"), "{:?}", r.checks);
+
+        let mut r = Report::default();
+        deadlines(&config("unit_timeout = 240\n"), &states, &mut r);
+        assert_eq!(r.count(Status::Warn), 1, "{:?}", r.checks);
+        assert!(
+            r.checks[0].message.contains("shorter than the units' own start timeout (postgresql-9.5.service 300s)"),
+            "{:?}",
+            r.checks
+        );
+
+        let mut r = Report::default();
+        deadlines(&config("script_timeout = 1500\n"), &states, &mut r);
+        assert_eq!(r.count(Status::Warn), 1, "{:?}", r.checks);
+        assert!(r.checks[1].message.contains("1810s reaches CLUSTERPRO's default Exec resource timeout"), "{:?}", r.checks);
+    }
 
     fn record(host: &str, mongod_uid: u32, hash: &str) -> NodeRecord {
         NodeRecord {

@@ -6,6 +6,11 @@
 //! took the sum. systemctl's own exit status is not trusted to say which unit failed: after
 //! every call we read `systemctl show` for each unit and decide from `LoadState`,
 //! `ActiveState`, `SubState` and `Result`.
+//!
+//! The deadline of a start or stop call follows the units' own (`TimeoutStartUSec`,
+//! `TimeoutStopUSec`) unless the administrator set one: PostgreSQL replaying its WAL after
+//! a power loss may take all of the 300 s its unit allows, and a shorter deadline of ours
+//! would turn a slow recovery into a failed start and a rollback that kills the recovery.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +28,9 @@ pub struct UnitState {
     pub active_state: String,
     pub sub_state: String,
     pub result: String,
+    /// `TimeoutStartUSec`, `TimeoutStopUSec`: `None` when infinite or not said.
+    pub start_timeout: Option<Duration>,
+    pub stop_timeout: Option<Duration>,
 }
 
 impl UnitState {
@@ -59,11 +67,63 @@ impl UnitState {
     }
 }
 
-/// The systemctl and journalctl we run, and the deadline for start and stop calls.
+/// The systemctl and journalctl we run, and the deadline for start and stop calls: the
+/// administrator's, else the units' own.
 pub struct Systemd {
     systemctl: PathBuf,
     journalctl: Option<PathBuf>,
-    timeout: Duration,
+    timeout: Option<Duration>,
+}
+
+/// Our margin over the units' own timeouts: systemd gives up on the unit first, and we
+/// read its verdict.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
+/// A unit whose timeout is infinite or unknown counts as this (Docker's own unit says
+/// `TimeoutStartSec=0`, infinite).
+pub const UNSAID_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Start or stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    Start,
+    Stop,
+}
+
+/// The deadline of one call that starts or stops `states`: the longest of their own
+/// timeouts (an infinite or unknown one as [`UNSAID_TIMEOUT`]), plus [`DEADLINE_MARGIN`].
+pub fn units_deadline(states: &[UnitState], job: Job) -> Duration {
+    let own = |s: &UnitState| match job {
+        Job::Start => s.start_timeout,
+        Job::Stop => s.stop_timeout,
+    };
+    states.iter().map(|s| own(s).unwrap_or(UNSAID_TIMEOUT)).max().unwrap_or(UNSAID_TIMEOUT) + DEADLINE_MARGIN
+}
+
+/// A time span as systemd prints it: `5min`, `1min 30s`, `300ms`, `1h 2min`; `None` for
+/// `infinity`, `0` (which systemd takes as no timeout) or anything else.
+pub fn parse_timespan(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if text.is_empty() || text == "infinity" {
+        return None;
+    }
+    let mut total = Duration::ZERO;
+    for part in text.split_whitespace() {
+        let split = part.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(part.len());
+        let (number, unit) = part.split_at(split);
+        let number: f64 = number.parse().ok()?;
+        let secs = match unit {
+            "us" | "usec" => 1e-6,
+            "ms" | "msec" => 1e-3,
+            "" | "s" | "sec" => 1.0,
+            "min" | "m" => 60.0,
+            "h" | "hr" => 3600.0,
+            "d" => 86400.0,
+            "w" => 7.0 * 86400.0,
+            _ => return None,
+        };
+        total += Duration::try_from_secs_f64(number * secs).ok()?;
+    }
+    (!total.is_zero()).then_some(total)
 }
 
 /// Deadline for the quick calls (show, reset-failed, journalctl).
@@ -72,7 +132,7 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 impl Systemd {
     /// Finds systemctl (required) and journalctl (optional) on PATH or in the standard
     /// directories.
-    pub fn locate(timeout: Duration) -> anyhow::Result<Systemd> {
+    pub fn locate(timeout: Option<Duration>) -> anyhow::Result<Systemd> {
         let systemctl = find_program("systemctl").ok_or_else(|| not_installed(not_found("systemctl")))?;
         Ok(Systemd { systemctl, journalctl: find_program("journalctl"), timeout })
     }
@@ -81,14 +141,25 @@ impl Systemd {
         Cmd::new(&self.systemctl).arg(verb).arg("--").args(units)
     }
 
-    /// `systemctl start -- units…`, one call, under the unit timeout.
-    pub fn start(&self, units: &[String]) -> Result<(), ProcessError> {
-        self.systemctl("start", units).timeout(self.timeout).checked_output().map(drop)
+    /// The deadline the administrator set (`unit_timeout`), if any.
+    pub fn explicit_deadline(&self) -> Option<Duration> {
+        self.timeout
     }
 
-    /// `systemctl stop -- units…`, one call, under the unit timeout.
-    pub fn stop(&self, units: &[String]) -> Result<(), ProcessError> {
-        self.systemctl("stop", units).timeout(self.timeout).checked_output().map(drop)
+    /// The deadline of a `job` call on the units in `states`: the administrator's, else
+    /// the units' own ([`units_deadline`]).
+    pub fn deadline(&self, states: &[UnitState], job: Job) -> Duration {
+        self.timeout.unwrap_or_else(|| units_deadline(states, job))
+    }
+
+    /// `systemctl start -- units…`, one call, under `deadline`.
+    pub fn start(&self, units: &[String], deadline: Duration) -> Result<(), ProcessError> {
+        self.systemctl("start", units).timeout(deadline).checked_output().map(drop)
+    }
+
+    /// `systemctl stop -- units…`, one call, under `deadline`.
+    pub fn stop(&self, units: &[String], deadline: Duration) -> Result<(), ProcessError> {
+        self.systemctl("stop", units).timeout(deadline).checked_output().map(drop)
     }
 
     /// `systemctl reset-failed -- units…`.
@@ -100,7 +171,7 @@ impl Systemd {
     pub fn show(&self, units: &[String]) -> anyhow::Result<Vec<UnitState>> {
         let cmd = Cmd::new(&self.systemctl)
             .arg("show")
-            .arg("--property=Id,LoadState,ActiveState,SubState,Result")
+            .arg("--property=Id,LoadState,ActiveState,SubState,Result,TimeoutStartUSec,TimeoutStopUSec")
             .arg("--")
             .args(units)
             .timeout(QUERY_TIMEOUT);
@@ -166,6 +237,8 @@ pub fn parse_show(units: &[String], text: &str) -> Result<Vec<UnitState>, String
                     "ActiveState" => state.active_state = value,
                     "SubState" => state.sub_state = value,
                     "Result" => state.result = value,
+                    "TimeoutStartUSec" => state.start_timeout = parse_timespan(&value),
+                    "TimeoutStopUSec" => state.stop_timeout = parse_timespan(&value),
                     _ => {}
                 }
             }
@@ -199,6 +272,28 @@ mod tests {
         assert_eq!(s[0].describe(), "active/running");
         assert!(!s[2].is_loaded());
         assert_eq!(s[2].describe(), "not installed (LoadState=not-found)");
+    }
+
+    #[test]
+    fn timespans_as_systemd_prints_them() {
+        assert_eq!(parse_timespan("5min"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_timespan("1min 30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_timespan("1h 2min 3.5s"), Some(Duration::from_millis(3_723_500)));
+        assert_eq!(parse_timespan("300ms"), Some(Duration::from_millis(300)));
+        assert_eq!(parse_timespan("infinity"), None);
+        assert_eq!(parse_timespan("0"), None);
+        assert_eq!(parse_timespan("soon"), None);
+    }
+
+    #[test]
+    fn the_deadline_follows_the_slowest_unit() {
+        let text = "Id=docker.service\nLoadState=loaded\nActiveState=inactive\nTimeoutStartUSec=infinity\nTimeoutStopUSec=1min 30s\n\n\
+                    Id=postgresql-9.5.service\nLoadState=loaded\nActiveState=inactive\nTimeoutStartUSec=5min\nTimeoutStopUSec=5min\n";
+        let s = parse_show(&units(&["docker", "postgresql-9.5.service"]), text).unwrap();
+        assert_eq!(units_deadline(&s, Job::Start), Duration::from_secs(310));
+        assert_eq!(units_deadline(&s, Job::Stop), Duration::from_secs(310));
+        assert_eq!(units_deadline(&s[..1], Job::Start), UNSAID_TIMEOUT + DEADLINE_MARGIN);
+        assert_eq!(units_deadline(&s[..1], Job::Stop), Duration::from_secs(100));
     }
 
     #[test]

@@ -78,6 +78,12 @@ impl Engine {
         }
     }
 
+    /// Sends dockerd `signal` (SIGSTOP freezes it, SIGCONT thaws it).
+    pub fn signal_dockerd(&self, signal: nix::sys::signal::Signal) {
+        let child = self.dockerd.as_ref().expect("dockerd runs");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
+    }
+
     /// Stops dockerd with SIGTERM and waits for it to exit.
     pub fn shut_down(&mut self) {
         let Some(mut child) = self.dockerd.take() else { return };

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::error::failed;
 use crate::front::cli::GenwArgs;
 use crate::ha::death_watch::{self, Watch};
+use crate::ha::node;
 use crate::sys::runtime::Runtime;
 use crate::sys::{files, signals};
 
@@ -14,7 +15,8 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
     let cfg = Config::load(&args.config.overrides)?;
     signals::install()?;
     super::super::log_cluster_context();
-    let runtime = Runtime::locate(*cfg.runtime, cfg.filters.value.clone())?;
+    let mut runtime = Runtime::locate(*cfg.runtime, cfg.filters.value.clone())?;
+    runtime.unit = Some(cfg.engine_unit.value.clone()).filter(|u| !u.is_empty());
     let watch = Watch {
         ignore_exit_codes: cfg.ignore_exit_codes.value.clone(),
         initial_delay: *cfg.initial_delay,
@@ -23,7 +25,7 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
     };
     // The verdict: a death that counts, or the engine lost; also into the death file when
     // asked (the Pacemaker agent's monitor reads it), unless we were told to stop.
-    let verdict = match death_watch::watch(&runtime, &watch) {
+    let verdict = match death_watch::watch(&runtime, &watch, Some(node::planned_stop_marker(&cfg))) {
         Ok(death) => failed(death.describe()),
         Err(e) => e,
     };

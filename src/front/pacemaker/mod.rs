@@ -20,7 +20,7 @@ use crate::front::cli::OcfArgs;
 use crate::ha::death_watch::now_ns;
 use crate::ha::node;
 use crate::sys::runtime::Runtime;
-use crate::sys::systemd::{Systemd, UnitState};
+use crate::sys::systemd::{Job, Systemd, UnitState, units_deadline};
 use crate::sys::{lock, signals};
 use state::{State, StateDir};
 
@@ -123,8 +123,16 @@ pub fn fit_timeouts(cfg: &mut Config, meta_timeout_ms: Option<u64>) {
     let total = Duration::from_millis(ms);
     let margin = (total / 10).max(Duration::from_secs(5));
     let available = total.saturating_sub(margin).max(Duration::from_secs(2));
-    cfg.unit_timeout.value = cfg.unit_timeout.min(available / 3);
-    cfg.script_timeout.value = cfg.script_timeout.min(available.saturating_sub(*cfg.unit_timeout)).max(Duration::from_secs(1));
+    // The units' own deadline (unset) stays when a third of the time holds it, as it does
+    // for the guide's units under the 1800 s start timeout README gives.
+    let guide_units = units_deadline(&[], Job::Start) + Duration::from_secs(60);
+    cfg.unit_timeout.value = match *cfg.unit_timeout {
+        Some(t) => Some(t.min(available / 3)),
+        None if available / 3 >= guide_units => None,
+        None => Some(available / 3),
+    };
+    let units = cfg.unit_timeout.unwrap_or(guide_units);
+    cfg.script_timeout.value = cfg.script_timeout.min(available.saturating_sub(units)).max(Duration::from_secs(1));
     cfg.lock_timeout.value = cfg.lock_timeout.min(available / 3);
 }
 
@@ -324,14 +332,14 @@ mod tests {
         let mut cfg = load(&[]).unwrap();
         fit_timeouts(&mut cfg, Some(120_000));
         // 120 s, 12 s margin: units 36 s, script 72 s; nothing above 108 s in all.
-        assert_eq!(*cfg.unit_timeout, Duration::from_secs(36));
+        assert_eq!(*cfg.unit_timeout, Some(Duration::from_secs(36)));
         assert_eq!(*cfg.script_timeout, Duration::from_secs(72));
-        assert!(*cfg.unit_timeout + *cfg.script_timeout <= Duration::from_secs(108));
+        assert!(cfg.unit_timeout.unwrap() + *cfg.script_timeout <= Duration::from_secs(108));
         let mut cfg2 = load(&[]).unwrap();
         fit_timeouts(&mut cfg2, Some(3_600_000));
-        assert_eq!((*cfg2.unit_timeout, *cfg2.script_timeout), (Duration::from_secs(240), Duration::from_secs(1500)));
+        assert_eq!((*cfg2.unit_timeout, *cfg2.script_timeout), (None, Duration::from_secs(1440)));
         fit_timeouts(&mut cfg2, None);
-        assert_eq!(*cfg2.script_timeout, Duration::from_secs(1500));
+        assert_eq!(*cfg2.script_timeout, Duration::from_secs(1440));
     }
 
     #[test]

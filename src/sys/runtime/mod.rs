@@ -4,11 +4,17 @@
 //! state of a container (`inspect`), and the containers that finished while we were not
 //! subscribed (`ps -a`). The CLI is used rather than the engine's socket so that the same
 //! code serves docker and podman, and the commands in our log are the ones an
-//! administrator would type.
+//! administrator would type. The one exception is the probe of a quiet engine
+//! ([`Runtime::probe`]): asked every few seconds, it talks to docker's socket directly
+//! (`GET /_ping`), which costs microseconds where a `docker version` costs milliseconds
+//! of CPU, and tells an engine that accepts connections but never answers (a frozen
+//! dockerd) from one that is gone.
 
 pub mod event;
 pub mod inspect;
 
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -89,27 +95,45 @@ pub struct Runtime {
     pub kind: Kind,
     program: PathBuf,
     filters: Vec<Filter>,
+    /// The systemd unit that runs the engine, to ask when it does not answer.
+    pub unit: Option<String>,
 }
 
 impl Runtime {
     /// Finds the runtime's client on PATH or in the standard directories.
     pub fn locate(kind: Kind, filters: Vec<Filter>) -> anyhow::Result<Runtime> {
         let program = find_program(kind.program()).ok_or_else(|| not_installed(not_found(kind.program())))?;
-        Ok(Runtime { kind, program, filters })
+        Ok(Runtime { kind, program, filters, unit: None })
     }
 
     fn cmd(&self) -> Cmd {
         Cmd::new(&self.program).timeout(CALL_TIMEOUT)
     }
 
-    /// Whether the engine answers: its server version.
-    pub fn ping(&self) -> Result<String, ProcessError> {
+    /// Whether the engine answers within `timeout`: its server version.
+    pub fn ping(&self, timeout: Duration) -> Result<String, ProcessError> {
+        let cmd = self.cmd().timeout(timeout);
         let out = match self.kind {
-            Kind::Docker => self.cmd().args(["version", "--format", "{{.Server.Version}}"]),
-            Kind::Podman => self.cmd().args(["version", "--format", "{{.Version}}"]),
+            Kind::Docker => cmd.args(["version", "--format", "{{.Server.Version}}"]),
+            Kind::Podman => cmd.args(["version", "--format", "{{.Version}}"]),
         }
         .checked_output()?;
         Ok(out.stdout.trim().to_owned())
+    }
+
+    /// Whether the engine answers within `timeout`: docker's `GET /_ping` on its unix socket
+    /// (`$DOCKER_HOST` when it is `unix://…`, else `/var/run/docker.sock`); where there is no
+    /// such socket to ask (podman, another kind of `DOCKER_HOST`, nothing listening), the
+    /// client's `version`.
+    pub fn probe(&self, timeout: Duration) -> Result<(), String> {
+        match (self.kind, docker_socket(std::env::var("DOCKER_HOST").ok().as_deref())) {
+            (Kind::Docker, Some(socket)) => match ping_socket(&socket, timeout) {
+                Probe::Answered => Ok(()),
+                Probe::Silent(why) => Err(why),
+                Probe::NoSocket(_) => self.ping(timeout).map(drop).map_err(|e| e.to_string()),
+            },
+            _ => self.ping(timeout).map(drop).map_err(|e| e.to_string()),
+        }
     }
 
     /// Subscribes to container deaths from `since_ns` (nanoseconds since the epoch) on:
@@ -157,6 +181,66 @@ impl Runtime {
     }
 }
 
+/// What the engine's socket said to a ping.
+#[derive(Debug, PartialEq, Eq)]
+enum Probe {
+    /// HTTP 200.
+    Answered,
+    /// It took the connection but gave no (good) answer in time: why.
+    Silent(String),
+    /// Nothing to connect to: why.
+    NoSocket(String),
+}
+
+/// The socket docker's client would use: `DOCKER_HOST` when it is `unix://PATH`; none for
+/// another scheme; `/var/run/docker.sock` without it.
+fn docker_socket(docker_host: Option<&str>) -> Option<PathBuf> {
+    match docker_host.filter(|h| !h.is_empty()) {
+        None => Some(PathBuf::from("/var/run/docker.sock")),
+        Some(host) => host.strip_prefix("unix://").map(PathBuf::from),
+    }
+}
+
+/// `GET /_ping` on docker's socket, everything within `timeout`.
+fn ping_socket(socket: &std::path::Path, timeout: Duration) -> Probe {
+    let at = socket.display();
+    let mut stream = match UnixStream::connect(socket) {
+        Ok(stream) => stream,
+        Err(e) => return Probe::NoSocket(format!("cannot connect to {at}: {e}")),
+    };
+    let deadline = std::time::Instant::now() + timeout;
+    let left = || deadline.saturating_duration_since(std::time::Instant::now()).max(Duration::from_millis(1));
+    let silent = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            Probe::Silent(format!("no answer from {at} within {}", crate::sys::logging::Secs(timeout)))
+        }
+        _ => Probe::Silent(format!("{at}: {e}")),
+    };
+    if let Err(e) =
+        stream.set_write_timeout(Some(left())).and_then(|()| stream.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n"))
+    {
+        return silent(e);
+    }
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 256];
+    // The status line is all we need.
+    while !answer.contains(&b'\n') {
+        match stream.set_read_timeout(Some(left())).and_then(|()| stream.read(&mut chunk)) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return silent(e),
+        }
+    }
+    let status = String::from_utf8_lossy(&answer);
+    let status = status.lines().next().unwrap_or("").trim();
+    if status.starts_with("HTTP/1.") && status.split_whitespace().nth(1) == Some("200") {
+        Probe::Answered
+    } else {
+        Probe::Silent(format!("{at} answered {status:?} to GET /_ping"))
+    }
+}
+
 /// `--since` as each runtime reads it without losing nanoseconds: docker takes Unix
 /// seconds with a 9-digit fraction (and replays an event at exactly that time); podman
 /// parses Unix time as a float, so it gets RFC 3339 (and replays only later events).
@@ -182,6 +266,41 @@ mod tests {
     fn since_keeps_nanoseconds() {
         assert_eq!(since_arg(Kind::Docker, 1_795_630_936_017_693_069), "1795630936.017693069");
         assert_eq!(since_arg(Kind::Podman, 1_795_630_936_017_693_069), "2026-11-25T18:22:16.017693069Z");
+    }
+
+    #[test]
+    fn the_socket_docker_would_use() {
+        assert_eq!(docker_socket(None), Some(PathBuf::from("/var/run/docker.sock")));
+        assert_eq!(docker_socket(Some("")), Some(PathBuf::from("/var/run/docker.sock")));
+        assert_eq!(docker_socket(Some("unix:///tmp/x/docker.sock")), Some(PathBuf::from("/tmp/x/docker.sock")));
+        assert_eq!(docker_socket(Some("tcp://10.0.0.1:2375")), None);
+    }
+
+    #[test]
+    fn a_socket_that_answers_that_stays_silent_and_none() {
+        use std::os::unix::net::UnixListener;
+        let dir = tempfile::tempdir().unwrap();
+        // Answers 200, as dockerd does.
+        let good = dir.path().join("good.sock");
+        let listener = UnixListener::bind(&good).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 256];
+            let _ = conn.read(&mut buf);
+            conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nOK").unwrap();
+        });
+        assert_eq!(ping_socket(&good, Duration::from_secs(5)), Probe::Answered);
+        server.join().unwrap();
+        // Takes the connection (the kernel's backlog) and never answers: a frozen dockerd.
+        let frozen = dir.path().join("frozen.sock");
+        let _listener = UnixListener::bind(&frozen).unwrap();
+        let started = std::time::Instant::now();
+        match ping_socket(&frozen, Duration::from_millis(300)) {
+            Probe::Silent(why) => assert!(why.contains("no answer"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(matches!(ping_socket(&dir.path().join("none.sock"), Duration::from_secs(1)), Probe::NoSocket(_)));
     }
 
     #[test]
