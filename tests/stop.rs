@@ -181,3 +181,74 @@ fn eva_stop_marks_a_planned_stop_for_the_monitor_and_eva_start_clears_it() {
     let run = run.test.fork().clear_args().invoked_as("eva-start").success();
     assert!(!marker.exists(), "a new start ends the planned stop\n{}", run.dump());
 }
+
+/// A shim as containerd runs one for a docker container, with its container below it:
+/// `tests/fakes/containerd-shim` under the name containerd-shim-runc-v2, for the
+/// containerd at `socket`. Returns (shim pid, container pid).
+fn shim(root: &std::path::Path, id: &str, socket: &std::path::Path) -> (i32, i32) {
+    use std::os::unix::process::CommandExt;
+    let pids = root.join(format!("shim-{id}.pids"));
+    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fakes/containerd-shim");
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.arg0("containerd-shim-runc-v2")
+        .arg(fake)
+        .args(["-namespace", "moby", "-id", id, "-address"])
+        .arg(socket)
+        .env("FAKE_SHIM_PIDS", &pids)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Its own session, as a shim is: not ours to reap or to signal with the test's group.
+    unsafe {
+        cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(std::io::Error::from));
+    }
+    let mut child = cmd.spawn().unwrap();
+    assert!(wait_for(&pids, Duration::from_secs(10)), "the fake shim did not start");
+    std::thread::spawn(move || child.wait());
+    let text = std::fs::read_to_string(&pids).unwrap();
+    let mut it = text.split_whitespace().map(|p| p.parse::<i32>().unwrap());
+    (it.next().unwrap(), it.next().unwrap())
+}
+
+#[test]
+fn the_containers_a_dead_engine_left_running_are_ended_and_named() {
+    let t = Test::new().active(&IDS);
+    let root = t.root().to_owned();
+    // The node's containerd (eva-ha.toml's containerd_sockets) and another one's.
+    let (shim_pid, container_pid) = shim(&root, "aaaa1111bbbb2222cccc", &root.join("containerd.sock"));
+    let (other_shim, other_container) = shim(&root, "dddd3333", &root.join("other-containerd.sock"));
+    // The engine is dead: nothing answers on its socket.
+    let run = eva_stop(t.env("DOCKER_HOST", &format!("unix://{}", root.join("docker.sock").display()))).success();
+    let still = [alive(shim_pid), alive(container_pid), alive(other_shim), alive(other_container)];
+    for pid in [other_container, other_shim] {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    }
+    assert_eq!(still, [false, false, true, true], "the node's container and shim ended, the other engine's not\n{}", run.dump());
+    run.assert_stdout_contains("the engine is stopped, but 2 container process(es) it started still run; ending them: ")
+        .assert_stdout_contains(&format!("pid {container_pid} sleep (container aaaa1111bbbb)"))
+        .assert_stdout_contains(&format!("pid {shim_pid} containerd-shim-runc-v2 (shim of container aaaa1111bbbb)"));
+}
+
+#[test]
+fn while_the_engine_answers_its_containers_are_left_to_it() {
+    let t = Test::new().active(&IDS);
+    let root = t.root().to_owned();
+    let (shim_pid, container_pid) = shim(&root, "eeee4444", &root.join("containerd.sock"));
+    let socket = root.join("docker.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
+        }
+    });
+    let run = eva_stop(t.env("DOCKER_HOST", &format!("unix://{}", socket.display()))).success();
+    let still = [alive(shim_pid), alive(container_pid)];
+    for pid in [container_pid, shim_pid] {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    }
+    assert_eq!(still, [true, true], "{}", run.dump());
+    run.assert_stdout_lacks("ending them");
+}

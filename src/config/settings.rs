@@ -140,6 +140,12 @@ super::declare_settings! {
         read_by: START | STOP | GENW,
         ..Meta::NONE
     };
+    containerd_sockets: Vec<String> = ["/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock"].map(String::from).to_vec(), check any, Meta {
+        doc: "The containerd sockets of the node's docker (system containerd, or dockerd's own): once the units are stopped and the engine no longer answers, the container processes their shims still run are ended, so that they cannot run on both nodes (empty: never)",
+        flag: Flag::Value("SOCKETS"),
+        read_by: START | STOP,
+        ..Meta::NONE
+    };
     shared_mount: Option<PathBuf> = None, check absolute_if_set, Meta {
         doc: "Where the shared disk is mounted on the active node (the guide's <shared mount>)",
         heading: "eva-check: the setup the guide prescribes",

@@ -9,10 +9,12 @@
 //! stop script did, and it is a success exactly when no unit is left running.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::error::{failed, not_installed};
 use crate::ha::token::Token;
+use crate::sys::leftovers;
 use crate::sys::logging::Step;
 use crate::sys::process::{Cmd, Stream, is_executable};
 use crate::sys::signals;
@@ -150,8 +152,34 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
         return Err(failed(format!("unit(s) would not stop: {}", stuck.join(", "))));
     }
     step.done(format_args!("units stopped: {}", cfg.units.join(", ")));
+    end_leftovers(cfg)?;
     whole.done(format_args!("EVA master stopped"));
     Ok(report)
+}
+
+/// Ends the container processes that the stopped engine left running (see
+/// `sys::leftovers`), naming each; an error when one would not go.
+fn end_leftovers(cfg: &Config) -> anyhow::Result<()> {
+    if cfg.containerd_sockets.is_empty() || crate::sys::runtime::docker_answers(Duration::from_secs(2)) {
+        return Ok(());
+    }
+    let found = leftovers::find(Path::new("/proc"), &cfg.containerd_sockets);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = found.iter().map(leftovers::describe).collect();
+    tracing::warn!(
+        "the engine is stopped, but {} container process(es) it started still run; ending them: {}",
+        found.len(),
+        names.join(", ")
+    );
+    let stuck = leftovers::end(&found);
+    if stuck.is_empty() {
+        Ok(())
+    } else {
+        let names: Vec<String> = stuck.iter().map(leftovers::describe).collect();
+        Err(failed(format!("container process(es) of the stopped engine would not end: {}", names.join(", "))))
+    }
 }
 
 /// Stops `units` in one call and reads them back: returns the ones still running, each
@@ -224,7 +252,12 @@ fn rollback(cfg: &Config, plan: &StartPlan, master_ran: bool) {
         return;
     }
     match stop_units(&plan.systemd, &started) {
-        Ok(stuck) if stuck.is_empty() => step.done(format_args!("rollback: stopped {}", started.join(", "))),
+        Ok(stuck) if stuck.is_empty() => {
+            step.done(format_args!("rollback: stopped {}", started.join(", ")));
+            if let Err(e) = end_leftovers(cfg) {
+                tracing::error!("rollback: {e:#}");
+            }
+        }
         Ok(stuck) => tracing::error!("rollback: could not stop {}", stuck.join(", ")),
         Err(e) => tracing::error!("rollback: {e:#}"),
     }

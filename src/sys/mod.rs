@@ -4,6 +4,7 @@
 
 pub mod clp;
 pub mod files;
+pub mod leftovers;
 pub mod lock;
 pub mod logging;
 pub mod process;

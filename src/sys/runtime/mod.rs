@@ -181,6 +181,12 @@ impl Runtime {
     }
 }
 
+/// Whether docker's engine answers on its socket (`$DOCKER_HOST` or the default) within
+/// `timeout`. `false` also where there is no unix socket to ask.
+pub fn docker_answers(timeout: Duration) -> bool {
+    docker_socket(std::env::var("DOCKER_HOST").ok().as_deref()).is_some_and(|s| ping_socket(&s, timeout) == Probe::Answered)
+}
+
 /// What the engine's socket said to a ping.
 #[derive(Debug, PartialEq, Eq)]
 enum Probe {
