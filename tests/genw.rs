@@ -460,6 +460,9 @@ fn a_zero_grace_waits_for_the_engine_until_stopped() {
     assert!(run.docker_calls_of("version").len() >= 3, "it kept trying\n{}", run.dump());
     run.assert_stdout_lacks("unreachable for");
     assert_eq!(run.alerts(), Vec::<Vec<String>>::new(), "no alert when stopped by the cluster");
+    // Stopped by the cluster, as on every planned move: said at info, no ERROR line.
+    run.assert_stdout_contains(" INFO eva-ha genw: interrupted by SIGTERM: the monitor was stopped")
+        .assert_stdout_lacks(" ERROR ");
 }
 
 #[test]

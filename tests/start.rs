@@ -203,6 +203,7 @@ fn a_unit_that_fails_is_named_with_its_journal_and_the_others_are_rolled_back() 
     run.assert_error("eva-start", &["mongod.service (failed", "exit-code", "did not start"])
         .assert_stdout_contains("journal mongod.service: 2026-11-25T10:00:00+0000 node fake[1]: journal line 1 of mongod.service")
         .assert_stdout_contains("journal line 2 of mongod.service")
+        .assert_stdout_contains("WARN the start failed; rolling back: the units this run started")
         .assert_stdout_contains("rollback: stopped docker, postgresql-9.5.service");
     assert_eq!(run.master("argc"), None, "the master script must not run\n{}", run.dump());
     assert_eq!(run.changes(), [START_CALL, "stop -- docker postgresql-9.5.service"], "{}", run.dump());

@@ -21,6 +21,7 @@ pub fn run(name: &str, command: Command) -> u8 {
     let agent = matches!(command, Command::Ocf(_));
     logging::init(log.verbosity(), log.log_format, agent);
     let cluster_runs_it = matches!(command, Command::Start(_) | Command::Stop(_) | Command::Genw(_));
+    let monitor = matches!(command, Command::Genw(_));
     let result = match command {
         Command::Ocf(args) => return pacemaker::run(name, args),
         Command::Start(args) => clusterpro::start::run(name, args),
@@ -33,6 +34,11 @@ pub fn run(name: &str, command: Command) -> u8 {
     };
     match result {
         Ok(()) => 0,
+        // The cluster stops its monitor on every planned move: no alarm in its log.
+        Err(e) if monitor && interrupted(&e) => {
+            tracing::info!("{name}: {e:#}: the monitor was stopped");
+            crate::error::exit_status(&e)
+        }
         Err(e) => {
             tracing::error!("{name}: {e:#}");
             // Interrupted, we have no time left, and the cluster reports its own timeout.
@@ -42,6 +48,11 @@ pub fn run(name: &str, command: Command) -> u8 {
             crate::error::exit_status(&e)
         }
     }
+}
+
+/// Whether `e` says a signal interrupted us (status 128 + N).
+fn interrupted(e: &anyhow::Error) -> bool {
+    crate::error::exit_status(e) > 128
 }
 
 /// Logs CLUSTERPRO's variables when it called us.

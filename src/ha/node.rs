@@ -227,6 +227,8 @@ fn rollback(cfg: &Config, plan: &StartPlan, master_ran: bool) {
         tracing::warn!("rollback disabled: leaving the node as the failed start left it");
         return;
     }
+    let what = if master_ran { "the stop script, then the units this run started" } else { "the units this run started" };
+    tracing::warn!("the start failed; rolling back: {what}");
     let step = Step::start();
     if master_ran {
         match script_path(&plan.install_dir, &cfg.stop_script, "stop script") {
