@@ -112,6 +112,7 @@ install -m 0644 "$work"/completions/bash/* "$stage/share/bash-completion/complet
 install -m 0644 "$work"/completions/zsh/* "$stage/share/zsh/site-functions/"
 install -m 0644 "$work"/completions/fish/* "$stage/share/fish/vendor_completions.d/"
 install -m 0644 README.md LICENSE eva-ha.toml.example "$stage/"
+install -m 0644 docs/ja/README.md "$stage/README.ja.md"
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 mkdir -p "$dist"

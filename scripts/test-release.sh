@@ -62,7 +62,7 @@ check "RPM is eva-ha $version-1 x86_64" test "$(q --qf '%{NAME} %{VERSION}-%{REL
 check "RPM license is Cargo.toml's (Apache-2.0)" test "$(q --qf '%{LICENSE}')" = Apache-2.0
 listing=$(q -l)
 expected=(/usr/sbin/eva-ha /etc/eva-ha /etc/eva-ha/eva-ha.toml
-  /usr/share/doc/eva-ha/README.md /usr/share/doc/eva-ha/LICENSE
+  /usr/share/doc/eva-ha/README.md /usr/share/doc/eva-ha/README.ja.md /usr/share/doc/eva-ha/LICENSE
   /usr/share/man/man1/eva-ha.1.gz /usr/share/man/man1/eva-ha-config.1.gz
   /usr/share/bash-completion/completions/eva-ha
   /usr/share/zsh/site-functions/_eva-ha /usr/share/fish/vendor_completions.d/eva-ha.fish
@@ -121,7 +121,7 @@ check "packaged eva-ha.toml is the sample (eva-ha.toml.example)" cmp -s "$unpack
 check "packaged eva-ha config parses the packaged sample" \
   bash -c '"$1" config --config "$2" | grep -q "^# install_dir is not configured"' _ "$bin" "$unpacked/etc/eva-ha/eva-ha.toml"
 check "packaged README.md and LICENSE are the source's" \
-  bash -c 'cmp -s "$1/usr/share/doc/eva-ha/README.md" README.md && cmp -s "$1/usr/share/doc/eva-ha/LICENSE" LICENSE' _ "$unpacked"
+  bash -c 'cmp -s "$1/usr/share/doc/eva-ha/README.md" README.md && cmp -s "$1/usr/share/doc/eva-ha/README.ja.md" docs/ja/README.md && cmp -s "$1/usr/share/doc/eva-ha/LICENSE" LICENSE' _ "$unpacked"
 mandir=$unpacked/usr/share/man
 pages=0 unrendered=()
 for page in "$mandir"/man1/*.1.gz; do
@@ -176,7 +176,7 @@ check "rpm -e removes the binary and links, keeps the edited configuration (.rpm
 
 # --- the tarball ---------------------------------------------------------------
 tarlist=$(tar -tvzf "$tarball")
-tar_expected=("$name/sbin/eva-ha" "$name/eva-ha.toml.example" "$name/README.md" "$name/LICENSE"
+tar_expected=("$name/sbin/eva-ha" "$name/eva-ha.toml.example" "$name/README.md" "$name/README.ja.md" "$name/LICENSE"
   "$name/share/man/man1/eva-ha.1.gz" "$name/share/bash-completion/completions/eva-ha"
   "$name/share/zsh/site-functions/_eva-ha" "$name/share/fish/vendor_completions.d/eva-ha.fish")
 for link in "${links[@]}"; do

@@ -151,7 +151,7 @@ super::declare_settings! {
         heading: "eva-check: the setup the guide prescribes",
         flag: Flag::Value("DIR"),
         read_by: CHECK,
-        unset: "none: eva-check fails the link checks",
+        unset: "eva-check fails the link checks",
         example: "\"/mnt/sdb2\"",
         ..Meta::NONE
     };
