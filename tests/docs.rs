@@ -45,8 +45,7 @@ fn every_exit_status_of_readme_is_in_the_japanese_guide() {
     let rows = table_after(README, "## Exit statuses");
     let statuses: BTreeSet<&str> = rows.iter().filter_map(|r| r[0].split_whitespace().next()).collect();
     assert!(statuses.contains("0") && statuses.contains("128+N") && statuses.len() >= 7, "{statuses:?}");
-    let ja: BTreeSet<&str> =
-        table_after(JA, "## 終了コード").iter().filter_map(|r| r[0].split_whitespace().next()).collect();
+    let ja: BTreeSet<&str> = table_after(JA, "## 終了コード").iter().filter_map(|r| r[0].split_whitespace().next()).collect();
     let missing: Vec<&&str> = statuses.difference(&ja).collect();
     assert!(missing.is_empty(), "exit statuses missing from docs/ja/README.md: {missing:?}");
 }
