@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs eva-ha: the binary as PREFIX/sbin/eva-ha, the command links eva-start,
 # eva-stop, eva-genw, eva-check and eva-verify beside it, and the Pacemaker resource agent
-# /usr/lib/ocf/resource.d/eva-ha/eva-master (a link to the binary).
+# /usr/lib/ocf/resource.d/eva-ha/eva-master (a link to the binary), and the man pages
+# (PREFIX/share/man/man1, made by the binary itself: `eva-ha generate man`).
 #   scripts/install.sh [PREFIX]        PREFIX defaults to /usr/local
 # The binary is $EVA_HA_BINARY, else target/release/eva-ha (built with cargo when missing).
 # $DESTDIR is prepended to every path, for packaging. Existing configuration is never
@@ -39,12 +40,16 @@ ocf=$destdir/usr/lib/ocf/resource.d/eva-ha
 install -d -m 0755 "$ocf"
 ln -sfn "$prefix/sbin/eva-ha" "$ocf/eva-master"
 
+# The man pages: man eva-start, man eva-ha-config, ...
+man1=$destdir$prefix/share/man/man1
+"$sbin/eva-ha" generate man "$man1" -q
+
 if [ -f "$here/eva-ha.toml.example" ]; then
   install -d -m 0755 "$destdir/etc/eva-ha"
   install -m 0644 "$here/eva-ha.toml.example" "$destdir/etc/eva-ha/eva-ha.toml.sample"
 fi
 
-say "$sbin/eva-ha with links ${links[*]}, and $ocf/eva-master"
+say "$sbin/eva-ha with links ${links[*]}, $ocf/eva-master, man pages in $man1"
 if [ ! -e "$destdir/etc/eva-ha/eva-ha.toml" ]; then
   say "next, set install_dir in /etc/eva-ha/eva-ha.toml (see eva-ha.toml.sample)"
 fi
