@@ -115,14 +115,14 @@ fn refuses_a_nonexistent_install_dir() {
     let t = Test::new();
     let dir = t.path("no-such-dir");
     let t = t.args(&["--install-dir", dir.to_str().unwrap()]);
-    refused(t, 5, &["install_dir", dir.to_str().unwrap(), "No such file"]);
+    refused(t, 5, &["install_dir", dir.to_str().unwrap(), "(flag --install-dir) does not exist"]);
 }
 
 #[test]
 fn refuses_a_missing_start_script() {
     let t = Test::new().remove("eva/start-master-rhel.sh");
     let script = t.path("eva/start-master-rhel.sh");
-    refused(t, 5, &["start script", script.to_str().unwrap(), "No such file"]);
+    refused(t, 5, &["start script", script.to_str().unwrap(), "does not exist"]);
 }
 
 #[test]
@@ -191,7 +191,11 @@ fn refuses_an_unknown_key_in_the_configuration_file() {
 fn refuses_an_explicit_configuration_file_that_is_missing() {
     let t = Test::new();
     let file = t.path("nowhere/eva-ha.toml");
-    refused(t.args(&["--config", file.to_str().unwrap()]), 6, &["configuration file", file.to_str().unwrap(), "No such file"]);
+    refused(
+        t.args(&["--config", file.to_str().unwrap()]),
+        6,
+        &["configuration file", file.to_str().unwrap(), "(given with --config or the OCF parameter config) does not exist"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -381,15 +381,18 @@ impl Config {
 }
 
 fn read_file(overrides: &Overrides, env: &dyn Fn(&str) -> Option<OsString>) -> anyhow::Result<Option<File>> {
-    let (path, explicit) = match (&overrides.file, env(FILE_VARIABLE).filter(|v| !v.is_empty())) {
-        (Some(p), _) => (p.clone(), true),
-        (None, Some(p)) => (PathBuf::from(p), true),
-        (None, None) => (PathBuf::from(DEFAULT_FILE), false),
+    let (path, explicit, named_by) = match (&overrides.file, env(FILE_VARIABLE).filter(|v| !v.is_empty())) {
+        (Some(p), _) => (p.clone(), true, "given with --config or the OCF parameter config"),
+        (None, Some(p)) => (PathBuf::from(p), true, "from $EVA_HA_CONFIG"),
+        (None, None) => (PathBuf::from(DEFAULT_FILE), false, "the default"),
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
-        Err(e) => return Err(not_configured(format!("configuration file {}: {e}", path.display()))),
+        Err(e) => {
+            let problem = crate::sys::files::plain(&e);
+            return Err(not_configured(format!("configuration file {} ({named_by}) {problem}", path.display())));
+        }
     };
     let at = |offset: usize| line_col(&text, offset);
     let error = |(line, col): (usize, usize), message: &str| {

@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::error::{failed, not_installed};
 use crate::ha::token::Token;
+use crate::sys::files::plain;
 use crate::sys::leftovers;
 use crate::sys::logging::Step;
 use crate::sys::process::{Cmd, Stream, is_executable};
@@ -37,7 +38,7 @@ pub struct StartPlan {
 /// script, the worker token, systemctl, and that every unit is installed.
 pub fn prepare_start(cfg: &Config) -> anyhow::Result<StartPlan> {
     let step = Step::start();
-    let install_dir = existing_dir(cfg.install_dir()?)?;
+    let install_dir = existing_dir(cfg)?;
     let script = script_path(&install_dir, &cfg.start_script, "start script")?;
     let token = Token::read(&cfg.worker_config)?;
     let token_arg = format!("--token={}", token.formatted(*cfg.token_format)?);
@@ -132,7 +133,7 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
 
     let script = cfg
         .install_dir()
-        .and_then(existing_dir)
+        .and_then(|_| existing_dir(cfg))
         .and_then(|dir| script_path(&dir, &cfg.stop_script, "stop script").map(|s| (dir, s)));
     match script.and_then(|(dir, script)| run_script(&Cmd::new(&script).current_dir(&dir).timeout(*cfg.script_timeout), &script))
     {
@@ -299,18 +300,21 @@ fn describe_all(units: &[UnitState]) -> String {
     units.iter().map(|u| format!("{} {}", u.name, u.active_state)).collect::<Vec<_>>().join(", ")
 }
 
-fn existing_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+/// The install directory, which must exist; an error names it and where it was set.
+fn existing_dir(cfg: &Config) -> anyhow::Result<PathBuf> {
+    let dir = cfg.install_dir()?;
+    let named = || format!("install_dir {} ({})", dir.display(), cfg.install_dir.origin.at());
     match dir.metadata() {
         Ok(m) if m.is_dir() => Ok(dir.to_owned()),
-        Ok(_) => Err(not_installed(format!("install_dir {} is not a directory", dir.display()))),
-        Err(e) => Err(not_installed(format!("install_dir {}: {e}", dir.display()))),
+        Ok(_) => Err(not_installed(format!("{} is not a directory", named()))),
+        Err(e) => Err(not_installed(format!("{} {}", named(), plain(&e)))),
     }
 }
 
 /// `name` resolved in the install directory; it must be an executable file.
 fn script_path(install_dir: &Path, name: &Path, what: &str) -> anyhow::Result<PathBuf> {
     let path = install_dir.join(name);
-    let meta = path.metadata().map_err(|e| not_installed(format!("{what} {}: {e}", path.display())))?;
+    let meta = path.metadata().map_err(|e| not_installed(format!("{what} {} {}", path.display(), plain(&e))))?;
     if !meta.is_file() {
         return Err(not_installed(format!("{what} {} is not a regular file", path.display())));
     }
