@@ -223,3 +223,32 @@ fn sigterm_ends_the_monitor_within_a_second_with_its_subscription() {
         assert_eq!(monitor.engine_clients(), Vec::<i32>::new(), "subscription left behind");
     }
 }
+
+#[test]
+fn status_lists_the_engines_containers_and_says_unknown_within_2_s_when_it_is_frozen() {
+    let Some(engine) = Engine::start(false) else { return };
+    engine.ok(&["run", "-d", "--name", "st-running", IMAGE, "sh", "-c", "sleep 100"]);
+    let _ = engine.docker(&["run", "--name", "st-exited", IMAGE, "sh", "-c", "exit 3"]);
+    let status = || {
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new(common::BIN)
+            .args(["status", "--json"])
+            .env("EVA_HA_CONFIG", "/dev/null")
+            .env("DOCKER_HOST", engine.host())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (doc, started.elapsed())
+    };
+    let (doc, _) = status();
+    let containers = doc["containers"].as_array().unwrap_or_else(|| panic!("{doc}"));
+    let find = |name: &str| containers.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no {name}: {doc}"));
+    assert_eq!(find("st-running")["state"], "running", "{doc}");
+    assert_eq!((find("st-exited")["state"].as_str(), find("st-exited")["exit_code"].as_i64()), (Some("exited"), Some(3)));
+    engine.signal_dockerd(Signal::SIGSTOP);
+    let (doc, took) = status();
+    engine.signal_dockerd(Signal::SIGCONT);
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
+    assert!(doc["containers"]["unknown"].is_string(), "{doc}");
+}

@@ -38,7 +38,8 @@ pub const START: u8 = 1;
 pub const STOP: u8 = 2;
 pub const GENW: u8 = 4;
 pub const CHECK: u8 = 8;
-pub const EVERY: u8 = START | STOP | GENW | CHECK;
+pub const STATUS: u8 = 16;
+pub const EVERY: u8 = START | STOP | GENW | CHECK | STATUS;
 
 /// How a setting is given on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

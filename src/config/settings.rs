@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::check::{absolute, absolute_if_set, any, not_empty, positive, positive_if_set, systemd_units};
-use super::{CHECK, Flag, GENW, Meta, START, STOP};
+use super::{CHECK, Flag, GENW, Meta, START, STATUS, STOP};
 use crate::ha::token::TokenFormat;
 use crate::sys::runtime::{Filter, Kind};
 
@@ -42,7 +42,7 @@ super::declare_settings! {
     check systemd_units, Meta {
         doc: "The systemd units the master needs: started in one systemctl call, stopped in one",
         flag: Flag::Value("A,B"),
-        read_by: START | STOP | CHECK,
+        read_by: START | STOP | CHECK | STATUS,
         ocf: Some("systemd units"),
         ..Meta::NONE
     };
@@ -78,7 +78,7 @@ super::declare_settings! {
     lock_file: PathBuf = "/run/eva-ha.lock".into(), check absolute, Meta {
         doc: "The lock that serialises eva-start and eva-stop (a manual run against the cluster's)",
         flag: Flag::Value("FILE"),
-        read_by: START | STOP,
+        read_by: START | STOP | STATUS,
         ..Meta::NONE
     };
     lock_timeout: Duration = Duration::from_secs(60), check positive, Meta {
@@ -97,7 +97,7 @@ super::declare_settings! {
         doc: "The container runtime eva-genw watches: docker or podman",
         heading: "eva-genw, the custom monitor",
         flag: Flag::Value("docker|podman"),
-        read_by: GENW | CHECK,
+        read_by: GENW | CHECK | STATUS,
         ocf: Some("container runtime: docker or podman"),
         ..Meta::NONE
     };
@@ -112,7 +112,7 @@ super::declare_settings! {
     filters: Vec<Filter> = Vec::new(), check any, Meta {
         doc: "Watch only the containers matching all of these: label=KEY, label=KEY=VALUE, container=NAME (empty: every container)",
         flag: Flag::Repeat { long: "filter", value_name: "label=K[=V]|container=NAME" },
-        read_by: GENW,
+        read_by: GENW | STATUS,
         ocf: Some("containers watched"),
         ..Meta::NONE
     };
@@ -137,7 +137,7 @@ super::declare_settings! {
     state_dir: PathBuf = "/run/eva-ha".into(), check absolute, Meta {
         doc: "Where eva-ha keeps its state on the node: eva-stop marks a planned stop there, so that eva-genw does not report the containers it removes as deaths",
         flag: Flag::Value("DIR"),
-        read_by: START | STOP | GENW,
+        read_by: START | STOP | GENW | STATUS,
         ..Meta::NONE
     };
     containerd_sockets: Vec<String> = ["/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock"].map(String::from).to_vec(), check any, Meta {
@@ -146,11 +146,17 @@ super::declare_settings! {
         read_by: START | STOP,
         ..Meta::NONE
     };
+    history_dir: PathBuf = "/var/lib/eva-ha".into(), check absolute, Meta {
+        doc: "Where eva-start and eva-stop record their runs (runs.json: the last 20 of each, when, how long, the cluster event, the error line), for eva-ha status",
+        flag: Flag::Value("DIR"),
+        read_by: START | STOP | STATUS,
+        ..Meta::NONE
+    };
     shared_mount: Option<PathBuf> = None, check absolute_if_set, Meta {
         doc: "Where the shared disk is mounted on the active node (the guide's <shared mount>)",
         heading: "eva-check: the setup the guide prescribes",
         flag: Flag::Value("DIR"),
-        read_by: CHECK,
+        read_by: CHECK | STATUS,
         unset: "eva-check fails the link checks",
         example: "\"/mnt/sdb2\"",
         ..Meta::NONE

@@ -94,6 +94,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print the effective configuration and where each value comes from.
     Config(ConfigArgs),
+    /// What is going on on this node: its role, the units, the last start and stop, the
+    /// containers, the Pacemaker watcher, the lock (within 2 s, whatever does not answer).
+    Status(StatusArgs),
     /// The OCF resource agent for Pacemaker (also invoked as eva-master).
     Ocf(OcfArgs),
     /// Write the man pages, the shell completions or the configuration documents (for packaging).
@@ -111,6 +114,7 @@ impl Command {
             Command::Check(a) => &a.log,
             Command::Verify(a) => &a.log,
             Command::Config(a) => &a.log,
+            Command::Status(a) => &a.log,
             Command::Ocf(a) => &a.log,
             Command::Generate(a) => &a.log,
         }
@@ -151,6 +155,7 @@ fn name_of(command: &Command) -> &'static str {
         Command::Check(_) => "check",
         Command::Verify(_) => "verify",
         Command::Config(_) => "config",
+        Command::Status(_) => "status",
         Command::Ocf(_) => "ocf",
         Command::Generate(_) => "generate",
     }
@@ -263,6 +268,17 @@ pub struct OcfArgs {
     /// from the OCF_RESKEY_<name> environment variables (see meta-data).
     #[arg(value_name = "ACTION")]
     pub action: String,
+    #[command(flatten)]
+    pub log: LogFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print it as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub config: ConfigFlags<{ config::STATUS }>,
     #[command(flatten)]
     pub log: LogFlags,
 }

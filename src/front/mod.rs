@@ -22,6 +22,13 @@ pub fn run(name: &str, command: Command) -> u8 {
     logging::init(log.verbosity(), log.log_format, agent);
     let cluster_runs_it = matches!(command, Command::Start(_) | Command::Stop(_) | Command::Genw(_));
     let monitor = matches!(command, Command::Genw(_));
+    // eva-start and eva-stop leave a record of their run, for eva-ha status.
+    let recorded = match &command {
+        Command::Start(a) => Some(("eva-start", a.config.overrides.clone())),
+        Command::Stop(a) => Some(("eva-stop", a.config.overrides.clone())),
+        _ => None,
+    };
+    let started = (std::time::Instant::now(), chrono::Local::now());
     let result = match command {
         Command::Ocf(args) => return pacemaker::run(name, args),
         Command::Start(args) => clusterpro::start::run(name, args),
@@ -31,7 +38,11 @@ pub fn run(name: &str, command: Command) -> u8 {
         Command::Verify(args) => clusterpro::verify::run(args),
         Command::Config(args) => tools::show_config::run(args),
         Command::Generate(args) => tools::generate::run(args),
+        Command::Status(args) => tools::status::run(args),
     };
+    if let Some((what, overrides)) = recorded {
+        record_run(what, &overrides, started, result.as_ref().err(), clp::environment(|v| std::env::var(v).ok()));
+    }
     match result {
         Ok(()) => 0,
         // The cluster stops its monitor on every planned move: no alarm in its log.
@@ -47,6 +58,35 @@ pub fn run(name: &str, command: Command) -> u8 {
             }
             crate::error::exit_status(&e)
         }
+    }
+}
+
+/// Records a run of eva-start or eva-stop in the node's history (`history_dir`). A run that
+/// failed to read its configuration has no history to write to.
+pub(crate) fn record_run(
+    command: &str,
+    overrides: &crate::config::Overrides,
+    started: (std::time::Instant, chrono::DateTime<chrono::Local>),
+    failure: Option<&anyhow::Error>,
+    context: Option<String>,
+) {
+    let Ok(cfg) = crate::config::Config::load(overrides) else { return };
+    let (status, outcome, error) = match failure {
+        None => (0, "ok", None),
+        Some(e) if interrupted(e) => (crate::error::exit_status(e), "interrupted", Some(format!("{e:#}"))),
+        Some(e) => (crate::error::exit_status(e), "failed", Some(format!("{e:#}"))),
+    };
+    let run = crate::ha::history::Run {
+        command: command.to_owned(),
+        started: started.1.to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+        seconds: (started.0.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        result: outcome.to_owned(),
+        status,
+        error,
+        context,
+    };
+    if let Err(e) = crate::ha::history::record(&cfg.history_dir, run) {
+        tracing::warn!("cannot record this run for eva-ha status: {e:#}");
     }
 }
 

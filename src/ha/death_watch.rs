@@ -709,6 +709,9 @@ mod tests {
             started_ns: Some(1),
             finished_ns,
             has_exit_code_label: label,
+            status: if running { "running".into() } else { "exited".into() },
+            restart_count: 0,
+            health: None,
         }
     }
 

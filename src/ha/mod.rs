@@ -3,6 +3,7 @@
 //! their calls onto these modules and their errors onto exit statuses.
 
 pub mod death_watch;
+pub mod history;
 pub mod node;
 pub mod rest;
 pub mod setup;

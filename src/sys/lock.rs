@@ -70,6 +70,21 @@ pub fn acquire(path: &Path, wait: Duration, holder: &str) -> anyhow::Result<Lock
     }
 }
 
+/// Who holds the lock at `path` now (`pid 4242 (eva-start)`), or `None` when nobody does.
+pub fn holder(path: &Path) -> std::io::Result<Option<String>> {
+    let mut file = match OpenOptions::new().read(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let held = match Flock::lock(file.try_clone()?, FlockArg::LockSharedNonblock) {
+        Ok(_free) => false,
+        Err((_, Errno::EWOULDBLOCK)) => true,
+        Err((_, e)) => return Err(e.into()),
+    };
+    Ok(held.then(|| holder_of(&mut file)))
+}
+
 fn holder_of(file: &mut File) -> String {
     let mut text = String::new();
     let _ = file.rewind().and_then(|_| file.take(200).read_to_string(&mut text));
@@ -92,7 +107,10 @@ mod tests {
         let err = acquire(&path, Duration::from_millis(200), "eva-stop").err().unwrap().to_string();
         assert!(started.elapsed() >= Duration::from_millis(200));
         assert!(err.contains(&format!("pid {} (eva-start)", std::process::id())), "{err}");
+        assert_eq!(holder(&path).unwrap(), Some(format!("pid {} (eva-start)", std::process::id())));
         drop(first);
+        assert_eq!(holder(&path).unwrap(), None);
         acquire(&path, Duration::from_millis(200), "eva-stop").unwrap();
+        assert_eq!(holder(&dir.path().join("none.lock")).unwrap(), None);
     }
 }

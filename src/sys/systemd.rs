@@ -31,6 +31,8 @@ pub struct UnitState {
     /// `TimeoutStartUSec`, `TimeoutStopUSec`: `None` when infinite or not said.
     pub start_timeout: Option<Duration>,
     pub stop_timeout: Option<Duration>,
+    /// When it last changed state, as systemd prints it (`StateChangeTimestamp`).
+    pub changed: String,
 }
 
 impl UnitState {
@@ -171,7 +173,7 @@ impl Systemd {
     pub fn show(&self, units: &[String]) -> anyhow::Result<Vec<UnitState>> {
         let cmd = Cmd::new(&self.systemctl)
             .arg("show")
-            .arg("--property=Id,LoadState,ActiveState,SubState,Result,TimeoutStartUSec,TimeoutStopUSec")
+            .arg("--property=Id,LoadState,ActiveState,SubState,Result,TimeoutStartUSec,TimeoutStopUSec,StateChangeTimestamp")
             .arg("--")
             .args(units)
             .timeout(QUERY_TIMEOUT);
@@ -239,6 +241,7 @@ pub fn parse_show(units: &[String], text: &str) -> Result<Vec<UnitState>, String
                     "Result" => state.result = value,
                     "TimeoutStartUSec" => state.start_timeout = parse_timespan(&value),
                     "TimeoutStopUSec" => state.stop_timeout = parse_timespan(&value),
+                    "StateChangeTimestamp" => state.changed = value,
                     _ => {}
                 }
             }

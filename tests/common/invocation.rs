@@ -68,6 +68,13 @@ impl Test {
         self
     }
 
+    /// Runs the binary as `eva-ha` again (after [`Test::invoked_as`] on a fork).
+    #[must_use = "a builder method returns the builder"]
+    pub fn invoked_as_multi(mut self) -> Test {
+        self.invoke_as = None;
+        self
+    }
+
     /// Runs the binary through a link with this name (`eva-start`) instead of `eva-ha`.
     #[must_use = "a builder method returns the builder"]
     pub fn invoked_as(mut self, name: &str) -> Test {

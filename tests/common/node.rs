@@ -59,7 +59,7 @@ impl Node {
         node.write(
             "eva-ha.toml",
             &format!(
-                "install_dir = \"{r}/eva\"\nworker_config = \"{r}/configuration.json\"\nlock_file = \"{r}/eva-ha.lock\"\nstate_dir = \"{r}/state\"\ncontainerd_sockets = [\"{r}/containerd.sock\"]\n",
+                "install_dir = \"{r}/eva\"\nworker_config = \"{r}/configuration.json\"\nlock_file = \"{r}/eva-ha.lock\"\nstate_dir = \"{r}/state\"\nhistory_dir = \"{r}/history\"\ncontainerd_sockets = [\"{r}/containerd.sock\"]\n",
                 r = node.root().display()
             ),
         );

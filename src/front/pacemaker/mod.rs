@@ -79,13 +79,21 @@ fn act(name: &str, action: &str) -> anyhow::Result<u8> {
     match action {
         "validate-all" => validate(&cfg).map(|_| OCF_SUCCESS),
         "monitor" => monitor(&cfg, &dir),
-        "start" => {
-            let _lock = lock::acquire(&cfg.lock_file, *cfg.lock_timeout, name)?;
-            start(&cfg, &dir)
-        }
         _ => {
-            let _lock = lock::acquire(&cfg.lock_file, *cfg.lock_timeout, name)?;
-            stop(&cfg, &dir)
+            // Start and stop leave a record of their run, for eva-ha status.
+            let started = (std::time::Instant::now(), chrono::Local::now());
+            let result = lock::acquire(&cfg.lock_file, *cfg.lock_timeout, name).and_then(|_lock| match action {
+                "start" => start(&cfg, &dir),
+                _ => stop(&cfg, &dir),
+            });
+            super::record_run(
+                &format!("eva-master {action}"),
+                &overrides,
+                started,
+                result.as_ref().err(),
+                Some("pacemaker".into()),
+            );
+            result
         }
     }
 }

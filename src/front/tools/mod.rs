@@ -3,3 +3,4 @@
 
 pub mod generate;
 pub mod show_config;
+pub mod status;

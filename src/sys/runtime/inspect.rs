@@ -23,6 +23,12 @@ pub struct ContainerState {
     /// The container has a label named `exitCode`, which docker copies over the event's
     /// own `exitCode` attribute.
     pub has_exit_code_label: bool,
+    /// `running`, `exited`, `restarting`, … (empty when not said).
+    pub status: String,
+    /// How often the engine restarted it (its restart policy).
+    pub restart_count: u64,
+    /// The health check's verdict, when it has one: `healthy`, `unhealthy`, `starting`.
+    pub health: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +42,8 @@ struct Raw {
     #[serde(default)]
     config: Option<RawConfig>,
     state: RawState,
+    #[serde(default)]
+    restart_count: u64,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +68,17 @@ struct RawState {
     started_at: String,
     #[serde(default)]
     finished_at: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    health: Option<RawHealth>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawHealth {
+    #[serde(default)]
+    status: String,
 }
 
 /// Parses the JSON array `inspect` prints (for the containers that exist).
@@ -82,6 +101,9 @@ pub fn parse(text: &str) -> Result<Vec<ContainerState>, String> {
                 started_ns: rfc3339_ns(&r.state.started_at),
                 finished_ns: rfc3339_ns(&r.state.finished_at),
                 has_exit_code_label: config.labels.is_some_and(|l| l.contains_key("exitCode")),
+                status: r.state.status,
+                restart_count: r.restart_count,
+                health: r.state.health.map(|h| h.status).filter(|s| !s.is_empty()),
             }
         })
         .collect())

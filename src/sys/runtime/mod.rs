@@ -97,17 +97,19 @@ pub struct Runtime {
     filters: Vec<Filter>,
     /// The systemd unit that runs the engine, to ask when it does not answer.
     pub unit: Option<String>,
+    /// Deadline for the short calls (version, inspect, ps).
+    pub call_timeout: Duration,
 }
 
 impl Runtime {
     /// Finds the runtime's client on PATH or in the standard directories.
     pub fn locate(kind: Kind, filters: Vec<Filter>) -> anyhow::Result<Runtime> {
         let program = find_program(kind.program()).ok_or_else(|| not_installed(not_found(kind.program())))?;
-        Ok(Runtime { kind, program, filters, unit: None })
+        Ok(Runtime { kind, program, filters, unit: None, call_timeout: CALL_TIMEOUT })
     }
 
     fn cmd(&self) -> Cmd {
-        Cmd::new(&self.program).timeout(CALL_TIMEOUT)
+        Cmd::new(&self.program).timeout(self.call_timeout)
     }
 
     /// Whether the engine answers within `timeout`: its server version.
@@ -164,6 +166,17 @@ impl Runtime {
         }
         let states = inspect::parse(&out.stdout).map_err(|e| anyhow::anyhow!("`{}`: {e}", cmd.display()))?;
         Ok(states.into_iter().filter(|s| self.filters.iter().all(|f| f.admits(s))).collect())
+    }
+
+    /// The ids of every container, running or not, in scope as far as the runtime can
+    /// filter (label filters).
+    pub fn all(&self) -> anyhow::Result<Vec<String>> {
+        let mut cmd = self.cmd().args(["ps", "--all", "--no-trunc", "--quiet"]);
+        for f in self.filters.iter().filter(|f| matches!(f, Filter::Label(_))) {
+            cmd = cmd.arg("--filter").arg(f.arg());
+        }
+        let out = cmd.checked_output()?;
+        Ok(out.stdout.split_whitespace().map(str::to_owned).collect())
     }
 
     /// The ids of the containers that are exited or dead, in scope as far as the runtime
