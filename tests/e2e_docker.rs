@@ -252,3 +252,61 @@ fn status_lists_the_engines_containers_and_says_unknown_within_2_s_when_it_is_fr
     assert!(took < Duration::from_millis(2500), "took {took:?}");
     assert!(doc["containers"]["unknown"].is_string(), "{doc}");
 }
+
+#[test]
+fn once_judges_each_death_once_also_past_the_replay_buffer_and_an_engine_restart() {
+    let Some(mut engine) = Engine::start(false) else { return };
+    let state = tempfile::tempdir().unwrap();
+    let once = |engine: &Engine| {
+        let out = std::process::Command::new(common::BIN)
+            .args(["genw", "--once"])
+            .env("EVA_HA_CONFIG", "/dev/null")
+            .env("EVA_HA_STATE_DIR", state.path())
+            .env("EVA_HA_HISTORY_DIR", state.path())
+            .env("DOCKER_HOST", engine.host())
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, out) = once(&engine);
+    assert_eq!(code, Some(0), "{out}");
+    let _ = engine.docker(&["run", "--name", "once-crash", IMAGE, "sh", "-c", "exit 3"]);
+    let (code, out) = once(&engine);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("container once-crash (") && out.contains("exit code 3"), "{out}");
+    let (code, out) = once(&engine);
+    assert_eq!(code, Some(0), "a death is reported once: {out}");
+    // A death, then more than the engine's 256 buffered events (health checks) before the
+    // next call: the container's own state still says it.
+    let _ = engine.docker(&["run", "--name", "once-late", IMAGE, "sh", "-c", "exit 4"]);
+    engine.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "once-busy",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "100ms",
+        IMAGE,
+        "sh",
+        "-c",
+        "sleep 100",
+    ]);
+    std::thread::sleep(Duration::from_secs(9));
+    let (code, out) = once(&engine);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("container once-late (") && out.contains("exit code 4"), "{out}");
+    engine.ok(&["rm", "-f", "once-busy"]);
+    let (code, out) = once(&engine);
+    assert_eq!(code, Some(0), "{out}");
+    // A death, then the engine restarts (and forgets its events) before the next call.
+    let _ = engine.docker(&["run", "--name", "once-before-restart", IMAGE, "sh", "-c", "exit 5"]);
+    engine.shut_down();
+    engine.launch();
+    let (code, out) = once(&engine);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("container once-before-restart (") && out.contains("exit code 5"), "{out}");
+    let (code, out) = once(&engine);
+    assert_eq!(code, Some(0), "{out}");
+}

@@ -801,3 +801,60 @@ fn during_a_planned_stop_the_containers_it_removes_are_not_deaths() {
     let run = running.wait(SOON);
     assert_eq!(run.code, Some(143), "{}", run.dump());
 }
+
+// ---------------------------------------------------------------------------------------
+// eva-genw --once: the synchronous monitor.
+
+fn once() -> Test {
+    // The node's last successful start, a minute ago: where the first call looks back to.
+    let started = (chrono::Local::now() - chrono::Duration::seconds(60)).to_rfc3339();
+    let history = serde_json::json!([{"command": "eva-start", "started": started, "seconds": 2.0, "result": "ok", "status": 0}]);
+    let t =
+        Test::new().fake_docker().unit("docker.service", "state", "active\n").write("history/runs.json", &history.to_string());
+    let socket = format!("unix://{}", t.path("no-engine.sock").display());
+    t.env("DOCKER_HOST", &socket).args(&["genw", "--once"])
+}
+
+#[test]
+fn once_reports_a_death_once_even_when_two_calls_overlap() {
+    let t = soon_ns() - 2_000_000_000;
+    let death = die(CRASH, "crash", "3", t);
+    // Every replay has the death (the engine keeps it), and ends.
+    let mut node = once();
+    for n in 1..=3 {
+        node = node.docker_events(n, &[&death]).events_end("docker", n, 0);
+    }
+    let first = node.fork().launch();
+    let second = node.fork().launch();
+    let runs = [first.wait(SOON), second.wait(SOON)];
+    let codes: Vec<Option<i32>> = runs.iter().map(|r| r.code).collect();
+    assert!(codes.contains(&Some(1)) && codes.contains(&Some(0)), "one reports it, the other not: {codes:?}\n{}", runs[0].dump());
+    let reporter = runs.iter().find(|r| r.code == Some(1)).unwrap();
+    reporter.assert_error("eva-ha genw", &[&format!("{} exit code 3", named("crash", CRASH))]);
+    let third = node.run();
+    assert_eq!(third.code, Some(0), "{}", third.dump());
+}
+
+#[test]
+fn once_counts_an_engine_away_only_beyond_the_grace_across_calls() {
+    let node = once().args(&["--daemon-grace", "1"]).docker_down();
+    let run = node.fork().run();
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    run.assert_stdout_contains("within the grace");
+    std::thread::sleep(Duration::from_millis(1200));
+    let run = node.fork().run();
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    run.assert_error("eva-ha genw", &["the docker engine has been unreachable for "]);
+}
+
+#[test]
+fn once_during_a_planned_stop_counts_nothing() {
+    let t = soon_ns();
+    let run = once()
+        .write("state/planned-stop", "pid 1 since now\n")
+        .docker_events(1, &[&die(CRASH, "crash", "3", t)])
+        .events_end("docker", 1, 0)
+        .run();
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    run.assert_stdout_contains("the node is being stopped");
+}

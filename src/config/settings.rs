@@ -147,9 +147,9 @@ super::declare_settings! {
         ..Meta::NONE
     };
     history_dir: PathBuf = "/var/lib/eva-ha".into(), check absolute, Meta {
-        doc: "Where eva-start and eva-stop record their runs (runs.json: the last 20 of each, when, how long, the cluster event, the error line), for eva-ha status",
+        doc: "Where eva-start and eva-stop record their runs (runs.json: the last 20 of each, when, how long, the cluster event, the error line), for eva-ha status and the first eva-genw --once",
         flag: Flag::Value("DIR"),
-        read_by: START | STOP | STATUS,
+        read_by: START | STOP | GENW | STATUS,
         ..Meta::NONE
     };
     shared_mount: Option<PathBuf> = None, check absolute_if_set, Meta {

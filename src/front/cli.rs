@@ -214,6 +214,10 @@ pub struct GenwArgs {
     /// Write the verdict into this file before exiting (used by the Pacemaker agent).
     #[arg(long, value_name = "FILE", hide = true)]
     pub death_file: Option<PathBuf>,
+    /// Judge the deaths since the previous --once on this node and exit: 0 when none
+    /// counts, 1 naming it (CLUSTERPRO's synchronous custom monitor).
+    #[arg(long, conflicts_with_all = ["since_ns", "death_file"])]
+    pub once: bool,
     #[command(flatten)]
     pub config: ConfigFlags<{ config::GENW }>,
     #[command(flatten)]

@@ -24,7 +24,7 @@ use crate::sys::signals;
 use crate::sys::systemd::{Systemd, UnitState};
 
 /// Two accounts of one death (its event, `inspect`'s FinishedAt) lie at most this far apart.
-const SAME_DEATH: i64 = 2_000_000_000;
+pub const SAME_DEATH: i64 = 2_000_000_000;
 /// Reconnection delays, the last repeated.
 const BACKOFF: &[Duration] = &[
     Duration::from_millis(100),

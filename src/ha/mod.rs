@@ -5,6 +5,7 @@
 pub mod death_watch;
 pub mod history;
 pub mod node;
+pub mod once;
 pub mod rest;
 pub mod setup;
 pub mod token;

@@ -8,6 +8,7 @@ use crate::error::failed;
 use crate::front::cli::GenwArgs;
 use crate::ha::death_watch::{self, Watch};
 use crate::ha::node;
+use crate::ha::once::{self, Once};
 use crate::sys::runtime::Runtime;
 use crate::sys::{files, signals};
 
@@ -17,6 +18,20 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
     super::super::log_cluster_context();
     let mut runtime = Runtime::locate(*cfg.runtime, cfg.filters.value.clone())?;
     runtime.unit = Some(cfg.engine_unit.value.clone()).filter(|u| !u.is_empty());
+    if args.once {
+        runtime.call_timeout = std::time::Duration::from_secs(5);
+        let once = Once {
+            runtime: &runtime,
+            ignore_exit_codes: &cfg.ignore_exit_codes,
+            daemon_grace: cfg.daemon_grace(),
+            state_dir: &cfg.state_dir,
+            planned_stop: node::planned_stop_marker(&cfg),
+            first_since_ns: once::first_since(&cfg.history_dir),
+        };
+        let summary = once.check()?;
+        tracing::info!("{summary}");
+        return Ok(());
+    }
     let watch = Watch {
         ignore_exit_codes: cfg.ignore_exit_codes.value.clone(),
         initial_delay: *cfg.initial_delay,

@@ -141,6 +141,16 @@ impl Runtime {
     /// Subscribes to container deaths from `since_ns` (nanoseconds since the epoch) on:
     /// the engine replays what it still has from then, then streams.
     pub fn subscribe(&self, since_ns: i64) -> Result<Running, ProcessError> {
+        self.events(since_ns, None).spawn()
+    }
+
+    /// The container deaths the engine still has from `since_ns` to `until_ns`: a
+    /// subscription that ends by itself once it has replayed them.
+    pub fn replay(&self, since_ns: i64, until_ns: i64) -> Result<Running, ProcessError> {
+        self.events(since_ns, Some(until_ns)).spawn()
+    }
+
+    fn events(&self, since_ns: i64, until_ns: Option<i64>) -> Cmd {
         let (death, format) = match self.kind {
             Kind::Docker => ("event=die", "{{json .}}"),
             Kind::Podman => ("event=died", "json"),
@@ -149,7 +159,11 @@ impl Runtime {
         for f in &self.filters {
             cmd = cmd.arg("--filter").arg(f.arg());
         }
-        cmd.args(["--since", &since_arg(self.kind, since_ns), "--format", format]).spawn()
+        cmd = cmd.args(["--since", &since_arg(self.kind, since_ns)]);
+        if let Some(until) = until_ns {
+            cmd = cmd.args(["--until", &since_arg(self.kind, until)]);
+        }
+        cmd.args(["--format", format])
     }
 
     /// The state of each container that still exists, in scope.
