@@ -29,6 +29,8 @@ if [ $# -eq 0 ]; then
 fi
 
 command -v jq >/dev/null || apt_install jq
+command -v curl >/dev/null || apt_install curl         # eva-verify is checked against curl --cacert
+command -v openssl >/dev/null || apt_install openssl   # and its certificates are made by openssl
 engine_ensure_busybox # a static /bin/busybox: the containers of the eva-genw tests
 command -v podman >/dev/null || apt_install podman
 command -v runc >/dev/null || apt_install runc      # podman's OCI runtime where crun refuses hybrid cgroups

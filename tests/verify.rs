@@ -70,7 +70,7 @@ fn a_certificate_for_another_name_is_a_tls_failure() {
     let pki = Pki::new(dir.path(), &["eva-master.example"]);
     let server = Server::start(&pki, Mode::Ok, 0);
     let (out, _) = verify(&["--url", &server.url(), "--user", USER, "--cacert", pki.ca_pem.to_str().unwrap()], Some(PASSWORD));
-    check(&out, 1, &["TLS", "does not chain to --cacert"]);
+    check(&out, 1, &["TLS: the certificate is not valid for 127.0.0.1", "valid for eva-master.example", "--cacert"]);
 }
 
 #[test]

@@ -12,9 +12,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use rustls::pki_types::CertificateDer;
+use ureq::tls::{Certificate, PemItem, TlsConfig};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, TcpConnector};
 
 use crate::error::{failed, not_configured};
+use crate::sys::tls;
 
 /// EVA's REST port and the path the guide checks.
 pub const PORT: u16 = 3000;
@@ -75,21 +79,54 @@ pub fn master_url(host: &str) -> String {
     }
 }
 
-/// The agent for `target`: TLS roots, no status-as-error (we classify statuses ourselves).
-fn agent(target: &Target) -> anyhow::Result<ureq::Agent> {
-    let roots = match &target.cacert {
-        Some(path) => RootCerts::Specific(load_pem(path)?.into()),
-        None => CA_BUNDLES
-            .iter()
-            .map(Path::new)
-            .find(|p| p.exists())
-            .and_then(|p| load_pem(p).ok().filter(|c| !c.is_empty()))
-            .map_or(RootCerts::WebPki, |certs| RootCerts::Specific(certs.into())),
+/// The agent for `target`, and where its verifier keeps the certificate the server
+/// presented. TLS: the `--cacert` certificates, else the system's CA bundle, trusted as
+/// `curl --cacert` trusts them (`sys::tls`); `--insecure` verifies nothing.
+fn agent(target: &Target) -> anyhow::Result<(ureq::Agent, Option<Presented>)> {
+    let config = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(target.timeout));
+    if target.insecure {
+        let tls = TlsConfig::builder().disable_verification(true).build();
+        return Ok((config.tls_config(tls).build().new_agent(), None));
+    }
+    let (roots, pinned) = match &target.cacert {
+        Some(path) => {
+            let certs = der(load_pem(path)?);
+            (certs.clone(), certs)
+        }
+        None => (der(system_roots()), Vec::new()),
     };
-    let tls = TlsConfig::builder().root_certs(roots).disable_verification(target.insecure).build();
-    let config =
-        ureq::Agent::config_builder().tls_config(tls).http_status_as_error(false).timeout_global(Some(target.timeout)).build();
-    Ok(config.new_agent())
+    let verifier = tls::Verifier::new(&roots, pinned).map_err(|e| not_configured(format!("{}: {e}", ca_bundle(target))))?;
+    let presented = std::sync::Arc::clone(&verifier.presented);
+    let connector = TcpConnector::default().chain(tls::TlsConnector { config: tls::client_config(verifier) });
+    Ok((ureq::Agent::with_parts(config.build(), connector, DefaultResolver::default()), Some(presented)))
+}
+
+/// Where the verifier keeps the certificate the server presented.
+type Presented = std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>;
+
+fn der(certs: Vec<Certificate<'static>>) -> Vec<CertificateDer<'static>> {
+    certs.iter().map(|c| CertificateDer::from(c.der().to_vec())).collect()
+}
+
+/// The system's CA bundle (the first of [`CA_BUNDLES`] that holds certificates).
+fn system_roots() -> Vec<Certificate<'static>> {
+    CA_BUNDLES
+        .iter()
+        .map(Path::new)
+        .filter(|p| p.exists())
+        .find_map(|p| load_pem(p).ok().filter(|c| !c.is_empty()))
+        .unwrap_or_default()
+}
+
+/// The CA certificates used, for messages: `--cacert FILE` or the system bundle's path.
+fn ca_bundle(target: &Target) -> String {
+    match &target.cacert {
+        Some(path) => format!("--cacert {}", path.display()),
+        None => match CA_BUNDLES.iter().find(|p| Path::new(p).exists()) {
+            Some(bundle) => format!("the system CA bundle {bundle}"),
+            None => format!("no system CA bundle ({} are missing)", CA_BUNDLES.join(", ")),
+        },
+    }
 }
 
 fn load_pem(path: &Path) -> anyhow::Result<Vec<Certificate<'static>>> {
@@ -120,7 +157,7 @@ fn permanent(error: anyhow::Error) -> Failure {
 
 /// One GET; the error names the reason in an administrator's words.
 pub fn check(target: &Target) -> Result<Answer, Failure> {
-    let agent = agent(target).map_err(permanent)?;
+    let (agent, presented) = agent(target).map_err(permanent)?;
     let mut request = agent.get(&target.url).header("Accept", "application/json");
     if let Some((user, Password(password))) = &target.credentials {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -129,7 +166,7 @@ pub fn check(target: &Target) -> Result<Answer, Failure> {
     let started = Instant::now();
     let mut response = request.call().map_err(|e| Failure {
         retry: tls_error(&e).is_none() && !matches!(e, ureq::Error::Tls(_) | ureq::Error::BadUri(_)),
-        error: failed(format!("{}: {}", target.url, describe(&e, target))),
+        error: failed(format!("{}: {}", target.url, describe(&e, target, presented.as_ref()))),
     })?;
     let latency = started.elapsed();
     let status = response.status().as_u16();
@@ -157,15 +194,10 @@ fn tls_error(e: &ureq::Error) -> Option<&rustls::Error> {
     }
 }
 
-fn describe(e: &ureq::Error, target: &Target) -> String {
+fn describe(e: &ureq::Error, target: &Target, presented: Option<&Presented>) -> String {
     use std::io::ErrorKind;
-    let tls_hint = if target.cacert.is_some() {
-        "the certificate does not chain to --cacert"
-    } else {
-        "trust its CA with --cacert PEM, or skip verification with --insecure"
-    };
     if let Some(tls) = tls_error(e) {
-        return format!("TLS: {tls}; {tls_hint}");
+        return tls_failure(tls, target, presented);
     }
     match e {
         ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => {
@@ -175,9 +207,39 @@ fn describe(e: &ureq::Error, target: &Target) -> String {
         ureq::Error::ConnectionFailed => "connection failed".to_owned(),
         ureq::Error::HostNotFound => "host not found".to_owned(),
         ureq::Error::Timeout(t) => format!("no answer within {}s ({t})", target.timeout.as_secs_f64()),
-        ureq::Error::Tls(tls) => format!("TLS: {tls}; {tls_hint}"),
+        ureq::Error::Tls(tls) => format!("TLS: {tls}"),
         ureq::Error::BadUri(uri) => format!("not a usable URL: {uri}"),
         other => other.to_string(),
+    }
+}
+
+/// A refused certificate in words: what was wrong, what the server presented, against which
+/// CA certificates, and what to pass instead.
+fn tls_failure(tls: &rustls::Error, target: &Target, presented: Option<&Presented>) -> String {
+    use rustls::CertificateError as C;
+    let host = target.url.split("://").nth(1).and_then(|r| r.split(['/', ':']).next()).unwrap_or("the host");
+    let (what, fix) = match tls {
+        rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => (
+            format!("the certificate is not valid for {host}"),
+            "connect with a name it is valid for (--url https://NAME:3000/versions), or make the master's certificate name this one".to_owned(),
+        ),
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            ("the certificate has expired".to_owned(), "renew the master's certificate (or --insecure, for now)".to_owned())
+        }
+        rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => (
+            "the certificate is not valid yet".to_owned(),
+            "check the clocks of this node and the master, or the certificate's dates".to_owned(),
+        ),
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => (
+            format!("the certificate does not chain to {}", ca_bundle(target)),
+            "pass the master's CA certificate (or its self-signed certificate itself) with --cacert PEM".to_owned(),
+        ),
+        other => (format!("{other}"), format!("check the certificate against {}", ca_bundle(target))),
+    };
+    let shown = presented.and_then(|p| p.lock().ok().and_then(|p| p.clone())).map(|der| tls::describe(&der));
+    match shown {
+        Some(cert) => format!("TLS: {what}; the server presented {cert}; CA certificates: {}; {fix}", ca_bundle(target)),
+        None => format!("TLS: {what}; CA certificates: {}; {fix}", ca_bundle(target)),
     }
 }
 

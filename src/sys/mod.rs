@@ -11,3 +11,4 @@ pub mod process;
 pub mod runtime;
 pub mod signals;
 pub mod systemd;
+pub mod tls;
