@@ -24,7 +24,7 @@ SAY_PREFIX=cluster
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh" # say, die
 # shellcheck source=scripts/two-nodes.sh
-. "$here/two-nodes.sh" # pair_*: the network, the nodes, install, exec, down
+. "$here/two-nodes.sh" # pair_*: the network, the nodes; install, exec, ip, down; main
 usage() { usage_of 4,13; }
 
 corosync_conf() {
@@ -104,7 +104,7 @@ cmd_up() {
   local name=$1 prefix n t0 count=0
   [[ "$name" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad cluster name: $name"
   "$here/node.sh" image >/dev/null # build once, before two nodes ask at once
-  cmd_down "$name"
+  pair_down "$name"
   prefix=$(pair_network "$name" "eva-ha-cluster=$name")
   say "network $name-net: $prefix.0/24"
 
@@ -140,40 +140,9 @@ cmd_up() {
   printf '%s\n' "$prefix.100"
 }
 
-cmd_install() {
-  [ "$#" -eq 2 ] || usage
-  pair_install "$@"
-}
-
-cmd_exec() {
-  if [ "$#" -lt 3 ] || [[ "$2" != [12] ]]; then usage; fi
-  pair_exec "$@"
-}
-
 cmd_status() {
   [ "$#" -eq 1 ] || usage
   exec docker exec "$1-1" crm_mon -1 -r -f
 }
 
-cmd_ip() {
-  [ "$#" -eq 1 ] || usage
-  pair_vip "$1"
-}
-
-cmd_down() {
-  [ "$#" -eq 1 ] || usage
-  pair_down "$1"
-}
-
-[ "$#" -ge 1 ] || usage
-sub=$1
-shift
-case $sub in
-  up) cmd_up "$@" ;;
-  install) cmd_install "$@" ;;
-  exec) cmd_exec "$@" ;;
-  status) cmd_status "$@" ;;
-  ip) cmd_ip "$@" ;;
-  down) cmd_down "$@" ;;
-  *) usage ;;
-esac
+pair_main "$@"

@@ -58,7 +58,7 @@ SAY_PREFIX=drill
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh" # say, die, usage_of
 # shellcheck source=scripts/two-nodes.sh
-. "$here/two-nodes.sh" # pair_*: the network, the nodes, install, exec, down
+. "$here/two-nodes.sh" # pair_*: the network, the nodes; install, exec, ip, down; main
 usage() { usage_of 5,27; }
 
 readonly disk=/shared-disk mount_point=/mnt/shared
@@ -122,7 +122,7 @@ cmd_up() {
   [[ "$restart" == always || "$restart" == no ]] || usage
   [[ "$name" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad name: $name"
   "$here/node.sh" image --drill >/dev/null # build once, before two nodes ask at once
-  cmd_down "$name"
+  pair_down "$name"
   prefix=$(pair_network "$name" "eva-ha-drill=$name")
   docker volume create --label eva-ha-test=1 --label "eva-ha-drill=$name" "$name-shared" >/dev/null
   say "network $name-net: $prefix.0/24; shared disk: volume $name-shared"
@@ -134,11 +134,6 @@ cmd_up() {
   docker exec "$name-1" umount "$mount_point"
   say "drill nodes $name up: $name-1 ($prefix.11), $name-2 ($prefix.12), floating IP $prefix.100, docker.service Restart=$restart; neither holds the shared disk nor the IP yet"
   printf '%s.100\n' "$prefix"
-}
-
-cmd_install() {
-  [ "$#" -eq 2 ] || usage
-  pair_install "$@"
 }
 
 cmd_acquire() {
@@ -177,11 +172,6 @@ cmd_engine_restart() {
   [ "$#" -eq 3 ] || usage
   set_restart "$(node_of "$1" "$2")" "$3"
   say "$1-$2: docker.service Restart=$3"
-}
-
-cmd_exec() {
-  if [ "$#" -lt 3 ] || [[ "$2" != [12] ]]; then usage; fi
-  pair_exec "$@"
 }
 
 # What a node says of itself; $1 is the floating IP.
@@ -223,33 +213,4 @@ cmd_holder() {
   echo none
 }
 
-cmd_ip() {
-  [ "$#" -eq 1 ] || usage
-  pair_vip "$1"
-}
-
-cmd_down() {
-  [ "$#" -eq 1 ] || usage
-  pair_down "$1"
-  if docker volume inspect "$1-shared" >/dev/null 2>&1; then
-    docker volume rm "$1-shared" >/dev/null
-  fi
-}
-
-[ "$#" -ge 1 ] || usage
-sub=$1
-shift
-case $sub in
-  up) cmd_up "$@" ;;
-  install) cmd_install "$@" ;;
-  acquire) cmd_acquire "$@" ;;
-  release) cmd_release "$@" ;;
-  move) cmd_move "$@" ;;
-  engine-restart) cmd_engine_restart "$@" ;;
-  exec) cmd_exec "$@" ;;
-  state) cmd_state "$@" ;;
-  holder) cmd_holder "$@" ;;
-  ip) cmd_ip "$@" ;;
-  down) cmd_down "$@" ;;
-  *) usage ;;
-esac
+pair_main "$@"

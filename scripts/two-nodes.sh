@@ -13,7 +13,14 @@
 #   pair_both CMD...               run `CMD... N` for N = 1 and 2 at once; fail when either does
 #   pair_install NAME BINARY       node.sh install BINARY on both nodes
 #   pair_exec NAME N CMD...        replace the shell with `docker exec -i NAME-N CMD...`
-#   pair_down NAME                 remove NAME-1, NAME-2 and NAME-net
+#   pair_down NAME                 remove NAME-1, NAME-2, NAME-net and the volume
+#                                  NAME-shared (a drill pair's shared disk) if there is one
+#   pair_command SUB ARG...        the commands both scripts have, their arguments checked
+#                                  (the script's usage otherwise): install NAME BINARY,
+#                                  exec NAME N CMD..., ip NAME, down NAME
+#   pair_main SUB ARG...           the script's command line: cmd_SUB ARG... (dashes in SUB
+#                                  as underscores) when the script defines it, else
+#                                  pair_command SUB ARG...
 # The nodes are NAME-1 (PREFIX.11) and NAME-2 (PREFIX.12); NAME is a container name.
 
 pair_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,7 +33,11 @@ pair_prefix() {
   printf '%s\n' "${BASH_REMATCH[1]}"
 }
 
-pair_vip() { printf '%s.100\n' "$(pair_prefix "$1")"; }
+pair_vip() {
+  local prefix
+  prefix=$(pair_prefix "$1") || exit 1
+  printf '%s.100\n' "$prefix"
+}
 
 # The first free 172.31.X.0/24, X starting from a hash of NAME. "Free": no host route but
 # the default reaches into it, and docker accepts it (docker refuses a subnet overlapping
@@ -97,5 +108,43 @@ pair_down() {
   docker rm -f "$1-1" "$1-2" >/dev/null 2>&1 || true
   if docker network inspect "$1-net" >/dev/null 2>&1; then
     docker network rm "$1-net" >/dev/null
+  fi
+  if docker volume inspect "$1-shared" >/dev/null 2>&1; then
+    docker volume rm "$1-shared" >/dev/null
+  fi
+}
+
+pair_command() {
+  local sub=$1
+  shift
+  case $sub in
+    install)
+      [ "$#" -eq 2 ] || usage
+      pair_install "$@"
+      ;;
+    exec)
+      if [ "$#" -lt 3 ] || [[ "$2" != [12] ]]; then usage; fi
+      pair_exec "$@"
+      ;;
+    ip)
+      [ "$#" -eq 1 ] || usage
+      pair_vip "$1"
+      ;;
+    down)
+      [ "$#" -eq 1 ] || usage
+      pair_down "$1"
+      ;;
+    *) usage ;;
+  esac
+}
+
+pair_main() {
+  [ "$#" -ge 1 ] || usage
+  local sub=$1
+  shift
+  if [[ "$sub" =~ ^[a-z][a-z-]*$ ]] && declare -F "cmd_${sub//-/_}" >/dev/null; then
+    "cmd_${sub//-/_}" "$@"
+  else
+    pair_command "$sub" "$@"
   fi
 }
