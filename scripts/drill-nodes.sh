@@ -2,11 +2,12 @@
 # Runs pairs of eva-ha drill nodes, "the real thing" for failover drills, without any
 # cluster software: whoever drives the drill (a test, a person, later a cluster) moves the
 # shared disk and the floating IP with the commands below.
-#   drill-nodes.sh up NAME [--engine-restart always|no]
+#   drill-nodes.sh up NAME [--engine-restart always|no|P1,P2]
 #                                       network NAME-net (a free 172.31.X.0/24), the shared
 #                                       disk NAME-shared, nodes NAME-1 (.11) and NAME-2 (.12)
 #                                       with the app image loaded into each one's engine,
-#                                       docker.service's Restart= as given (default always);
+#                                       docker.service's Restart= as given (default always;
+#                                       P1,P2: NAME-1's, NAME-2's, e.g. always,no);
 #                                       the disk laid out from NAME-1, then held by neither;
 #                                       prints the floating IP (.100) (replaces an old NAME)
 #   drill-nodes.sh install NAME BINARY  node.sh install BINARY on both nodes
@@ -59,7 +60,7 @@ SAY_PREFIX=drill
 . "$here/lib.sh" # say, die, usage_of
 # shellcheck source=scripts/two-nodes.sh
 . "$here/two-nodes.sh" # pair_*: the network, the nodes; install, exec, ip, down; main
-usage() { usage_of 5,27; }
+usage() { usage_of 5,28; }
 
 readonly disk=/shared-disk mount_point=/mnt/shared
 
@@ -97,9 +98,10 @@ set_restart() {
 # node.sh run --drill, then the node's own engine gets the application image (and stops
 # again: only the cluster starts docker); cmd_up's, for node N.
 run_node() {
-  local node=$name-$1
+  local node=$name-$1 policy=${restart%,*}
+  [ "$1" = 1 ] || policy=${restart#*,}
   pair_run --drill "$name" "$1" "$prefix" -v "$name-shared:$disk" --label "eva-ha-drill=$name" || return 1
-  set_restart "$node" "$restart"
+  set_restart "$node" "$policy"
   docker exec "$node" sh -c 'systemctl start docker.service &&
     docker load -q -i /usr/share/eva-drill/images/usecase.tar &&
     systemctl stop docker.service containerd.service' >&2
@@ -119,7 +121,7 @@ cmd_up() {
       *) usage ;;
     esac
   done
-  [[ "$restart" == always || "$restart" == no ]] || usage
+  [[ "$restart" =~ ^(always|no)(,(always|no))?$ ]] || usage
   [[ "$name" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad name: $name"
   "$here/node.sh" image --drill >/dev/null # build once, before two nodes ask at once
   pair_down "$name"
@@ -132,7 +134,7 @@ cmd_up() {
   docker exec "$name-1" mount --bind "$disk" "$mount_point"
   docker exec "$name-1" /usr/lib/eva-drill/prepare-shared-disk "$mount_point" "$prefix.0/24" >&2
   docker exec "$name-1" umount "$mount_point"
-  say "drill nodes $name up: $name-1 ($prefix.11), $name-2 ($prefix.12), floating IP $prefix.100, docker.service Restart=$restart; neither holds the shared disk nor the IP yet"
+  say "drill nodes $name up: $name-1 ($prefix.11), $name-2 ($prefix.12), floating IP $prefix.100, docker.service Restart=${restart%,*} on $name-1, ${restart#*,} on $name-2; neither holds the shared disk nor the IP yet"
   printf '%s.100\n' "$prefix"
 }
 
