@@ -172,7 +172,9 @@ cmd_move() {
 
 cmd_engine_restart() {
   [ "$#" -eq 3 ] || usage
-  set_restart "$(node_of "$1" "$2")" "$3"
+  local node
+  node=$(node_of "$1" "$2")
+  set_restart "$node" "$3"
   say "$1-$2: docker.service Restart=$3"
 }
 
