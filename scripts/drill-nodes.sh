@@ -189,7 +189,7 @@ echo "  units:$units"
 echo "  docker.service: Restart=$(systemctl show -p Restart --value docker.service)"
 if docker info >/dev/null 2>&1; then
   echo "  containers on its engine:"
-  docker ps -a --format "    {{.Names}} {{.State}} ({{.Status}}) {{.Image}}"
+  docker ps -a --format "{{.Names}} {{.State}} ({{.Status}}) {{.Image}}" | sed "s/^/    /"
 else
   echo "  engine: not running"
 fi'

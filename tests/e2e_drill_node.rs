@@ -161,7 +161,7 @@ fn the_master_runs_on_real_engines_and_its_data_follows_the_shared_disk_to_the_o
     assert_eq!(driver, "vfs");
     assert_ne!(id, host_engine, "node 1 talks to the host's engine");
     let policy = pair.ok(1, "docker inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.NetworkMode}}' usecase-crowd");
-    assert_eq!(policy.trim(), "unless-stopped none");
+    assert_eq!(policy.trim(), "always none");
     assert!(!exec(&pair.node(2), "docker info").status.success(), "node 2's engine runs");
 
     // A client writes through the floating IP (from node 2, a host on the network).

@@ -13,13 +13,17 @@
 # Exit status: 0 started (also when already running), 1 a service is down or a step
 # failed, 2 usage.
 #
-# Restart policy: unless-stopped. An application is meant to run for as long as the master
-# runs on this node: restarted after any exit, and brought back when the engine itself
-# restarts (docker.service's Restart=always in the drills), but never by an engine started
-# later after stop-master.sh, which removes the containers (a standby's engine has none to
-# restart). A crash still ends in a die event with its exit code, which eva-genw counts
-# (the failover), whatever the engine does next. (on-failure would leave an application
-# that exited 0 down, and an engine restart's treatment of it depends on how it died.)
+# Restart policy: always. An application is meant to run for as long as the master runs on
+# this node, also across a restart of the engine: Docker 20.10 without live-restore stops
+# the containers it finds running when it comes back after dying (they exit 0 on its
+# SIGTERM), and of the policies only always starts them again; with unless-stopped or
+# on-failure they stay exited, with a status (0) that eva-genw does not count, so the master
+# would run on without its applications, unnoticed (tried on a drill node: dockerd killed,
+# restarted by docker.service's Restart=always). A crash still ends in a die event with its
+# exit code, which eva-genw counts (the failover), whatever the engine does next. The
+# containers never outlive the master: stop-master.sh removes them, so an engine started
+# later (a standby's, the next start's) has none to bring back; after a node's crash, the
+# next start finds them running, started by the engine, and keeps them.
 set -euo pipefail
 
 readonly apps=(usecase-watchlist usecase-gender-age usecase-people-counting usecase-crowd)
@@ -62,7 +66,7 @@ for app in "${apps[@]}"; do
     continue
   fi
   [ -z "$state" ] || docker rm -f "$app" >/dev/null
-  if ! id=$(docker run -d --name "$app" --network none --restart unless-stopped \
+  if ! id=$(docker run -d --name "$app" --network none --restart always \
     --label "com.nec.eva.app=$app" "$image" /bin/sh -c "$app_main"); then
     echo "EVA master: could not start $app" >&2
     exit 1
