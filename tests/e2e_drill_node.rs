@@ -185,6 +185,22 @@ fn the_master_runs_on_real_engines_and_its_data_follows_the_shared_disk_to_the_o
     let warnings: Vec<&str> = table.lines().filter(|l| l.starts_with("WARN") || l.starts_with("FAIL")).collect();
     assert!(warnings.len() <= 1 && warnings.iter().all(|w| w.contains("no other node has recorded")), "{table}");
 
+    // An application crashes (exit 3): eva-genw, on the node's real engine, reports it and
+    // ends (the custom monitor's failure); the engine restarts the application.
+    let out = exec(
+        &pair.node(1),
+        "eva-genw --initial-delay 0 > /tmp/genw.log 2>&1 & g=$!; sleep 1; docker exec usecase-crowd kill -USR1 1; \
+         wait $g; echo \"genw=$?\"; cat /tmp/genw.log",
+    );
+    let genw = report(&out);
+    assert!(genw.contains("genw=1") && genw.contains("usecase-crowd") && genw.contains("exit code 3"), "{genw}");
+    let restarted = (0..50).any(|_| {
+        let out = exec(&pair.node(1), "docker inspect -f '{{.RestartCount}} {{.State.Running}}' usecase-crowd");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        String::from_utf8_lossy(&out.stdout).trim() == "1 true"
+    });
+    assert!(restarted, "usecase-crowd was not restarted by its engine\n{}", pair.state());
+
     // eva-stop: nothing left running on node 1; the disk and the IP move to node 2.
     let t = Instant::now();
     let log = pair.eva_stop(1);

@@ -8,7 +8,8 @@
 # guide supports on a clustered master (usecase-watchlist, usecase-gender-age,
 # usecase-people-counting, usecase-crowd) on this node's engine, each a long-running
 # busybox process of the image evadrill-usecase:1 (loaded into the engine beforehand,
-# no registry), --network none, labelled com.nec.eva.app=NAME; then starts EVA's REST API
+# no registry), --network none, labelled com.nec.eva.app=NAME, that exits 0 on SIGTERM and
+# 3 (a crash) on SIGUSR1; then starts EVA's REST API
 # (eva-rest.service: https://:3000/versions, basic auth) and waits until it listens.
 # Exit status: 0 started (also when already running), 1 a service is down or a step
 # failed, 2 usage.
@@ -29,9 +30,12 @@ set -euo pipefail
 readonly apps=(usecase-watchlist usecase-gender-age usecase-people-counting usecase-crowd)
 readonly image=evadrill-usecase:1
 readonly state_dir=/run/eva-master
-# PID 1 of each application: idles; exits 0 on docker stop (SIGTERM).
+# PID 1 of each application: idles; exits 0 on docker stop (SIGTERM), and 3 on SIGUSR1, as
+# an application that crashes. For the drills: docker exec NAME kill -USR1 1 (the engine
+# restarts it); `docker kill --signal USR1 NAME` gives the same exit but counts as a stop by
+# the user, after which the engine restarts nothing, whatever the policy.
 # shellcheck disable=SC2016 # expanded by the container's sh
-readonly app_main='trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'
+readonly app_main='trap "exit 0" TERM INT; trap "exit 3" USR1; while :; do sleep 3600 & wait $!; done'
 
 if [ "$#" -ne 1 ] || [[ "$1" != --token=?* ]]; then
   echo "usage: start-master-rhel.sh --token=TOKEN" >&2
