@@ -134,7 +134,7 @@ fn the_master_runs_on_real_engines_and_its_data_follows_the_shared_disk_to_the_o
     pair.drill(&["install", BIN]);
     for n in [1, 2] {
         pair.ok(n, &format!("printf '%s' '{CONFIG}' > /etc/eva-ha/eva-ha.toml"));
-        // Each node's engine is its own: a real dockerd on vfs, not the host's.
+        // Nothing runs before the cluster (here the test) starts it.
         assert_eq!(pair.units(n), "inactive inactive inactive inactive", "{}", pair.state());
     }
     let host_engine =
