@@ -23,42 +23,9 @@ online_timeout=${EVA_HA_CLUSTER_TIMEOUT:-90}
 SAY_PREFIX=cluster
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh" # say, die
+# shellcheck source=scripts/two-nodes.sh
+. "$here/two-nodes.sh" # pair_*: the network, the nodes; install, exec, ip, down; main
 usage() { usage_of 4,13; }
-
-# The /24 of NAME-net, e.g. 172.31.7 (no trailing dot), from docker.
-prefix_of() {
-  local subnet
-  subnet=$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' "$1-net" 2>/dev/null) ||
-    die "no cluster $1 (network $1-net is missing)"
-  [[ "$subnet" =~ ^([0-9]+\.[0-9]+\.[0-9]+)\.0/24$ ]] || die "$1-net has an unexpected subnet: $subnet"
-  printf '%s\n' "${BASH_REMATCH[1]}"
-}
-
-# Creates NAME-net on the first free 172.31.X.0/24, X starting from a hash of NAME, and
-# prints its prefix. "Free": no host route but the default reaches into it, and docker
-# accepts it (docker refuses a subnet overlapping another network's: the check that
-# settles a race between two clusters starting at once).
-create_network() {
-  local name=$1 start x i prefix err
-  start=$(($(printf '%s' "$name" | cksum | cut -d' ' -f1) % 256))
-  for i in $(seq 0 255); do
-    x=$(((start + i) % 256))
-    prefix=172.31.$x
-    if ip -4 route show to match "$prefix.1" 2>/dev/null | grep -qv '^default'; then
-      continue
-    fi
-    if err=$(docker network create --driver bridge --subnet "$prefix.0/24" --gateway "$prefix.1" \
-      --label eva-ha-test=1 --label "eva-ha-cluster=$name" "$name-net" 2>&1 >/dev/null); then
-      printf '%s\n' "$prefix"
-      return 0
-    fi
-    case $err in
-      *overlap*) continue ;;
-      *) die "docker network create $name-net ($prefix.0/24): $err" ;;
-    esac
-  done
-  die "no free /24 in 172.31.0.0/16 for $name-net"
-}
 
 corosync_conf() {
   local name=$1 prefix=$2
@@ -124,44 +91,24 @@ online_count() {
   grep -c '<node name=.* online="true".* pending="false"' <<<"$xml" || true
 }
 
-# Runs "$@" N for both nodes, N = 1 and 2, at once; fails when either fails.
-on_both() {
-  local n pids=() failed=''
-  for n in 1 2; do
-    "$@" "$n" &
-    pids+=($!)
-  done
-  for n in "${pids[@]}"; do wait "$n" || failed=1; done
-  [ -z "$failed" ]
-}
-
-# node.sh run for node N of cluster $name on $prefix.0/24 (cmd_up's).
-run_node() {
-  local n=$1
-  # node.sh run adds the systemd flags and --hostname NAME-N. NET_ADMIN: IPaddr2 adds
-  # the floating IP. 256 MB /dev/shm: Corosync and Pacemaker's IPC (libqb) take about
-  # 33 MB of it idle, more per client; docker's default 64 MB is too tight.
-  # /etc/hosts names both nodes: no reliance on docker's embedded DNS.
-  "$here/node.sh" run "$name-$n" --network "$name-net" --ip "$prefix.1$n" \
-    --cap-add NET_ADMIN --shm-size 256m \
-    --add-host "$name-1:$prefix.11" --add-host "$name-2:$prefix.12" \
-    --label "eva-ha-cluster=$name"
-}
+# node.sh run for node N of cluster $name on $prefix.0/24 (cmd_up's). pair_run adds the
+# systemd flags, --hostname NAME-N, NET_ADMIN (IPaddr2 adds the floating IP) and both nodes
+# in /etc/hosts. 256 MB /dev/shm: Corosync and Pacemaker's IPC (libqb) take about 33 MB of
+# it idle, more per client; docker's default 64 MB is too tight.
+run_node() { pair_run "$name" "$1" "$prefix" --shm-size 256m --label "eva-ha-cluster=$name"; }
 
 start_stack() { docker exec "$name-$1" systemctl start corosync.service pacemaker.service; }
-
-install_node() { "$here/node.sh" install "$name-$1" "$binary"; }
 
 cmd_up() {
   [ "$#" -eq 1 ] || usage
   local name=$1 prefix n t0 count=0
   [[ "$name" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad cluster name: $name"
   "$here/node.sh" image >/dev/null # build once, before two nodes ask at once
-  cmd_down "$name"
-  prefix=$(create_network "$name")
+  pair_down "$name"
+  prefix=$(pair_network "$name" "eva-ha-cluster=$name")
   say "network $name-net: $prefix.0/24"
 
-  on_both run_node || die "a node of $name did not boot"
+  pair_both run_node || die "a node of $name did not boot"
 
   for n in 1 2; do
     corosync_conf "$name" "$prefix" | docker exec -i "$name-$n" sh -c \
@@ -169,7 +116,7 @@ cmd_up() {
     docker exec "$name-$n" sh -c "$seed_cib"
   done
   t0=$SECONDS
-  if ! on_both start_stack; then
+  if ! pair_both start_stack; then
     for n in 1 2; do
       docker exec "$name-$n" journalctl -u corosync -u pacemaker --no-pager -n 30 >&2 || true
     done
@@ -193,48 +140,9 @@ cmd_up() {
   printf '%s\n' "$prefix.100"
 }
 
-cmd_install() {
-  [ "$#" -eq 2 ] || usage
-  local name=$1 binary=$2
-  on_both install_node || die "install on $name failed"
-}
-
-cmd_exec() {
-  [ "$#" -ge 3 ] || usage
-  local name=$1 n=$2
-  shift 2
-  [[ "$n" == [12] ]] || usage
-  exec docker exec -i "$name-$n" "$@"
-}
-
 cmd_status() {
   [ "$#" -eq 1 ] || usage
   exec docker exec "$1-1" crm_mon -1 -r -f
 }
 
-cmd_ip() {
-  [ "$#" -eq 1 ] || usage
-  printf '%s.100\n' "$(prefix_of "$1")"
-}
-
-cmd_down() {
-  [ "$#" -eq 1 ] || usage
-  local name=$1
-  docker rm -f "$name-1" "$name-2" >/dev/null 2>&1 || true
-  if docker network inspect "$name-net" >/dev/null 2>&1; then
-    docker network rm "$name-net" >/dev/null
-  fi
-}
-
-[ "$#" -ge 1 ] || usage
-sub=$1
-shift
-case $sub in
-  up) cmd_up "$@" ;;
-  install) cmd_install "$@" ;;
-  exec) cmd_exec "$@" ;;
-  status) cmd_status "$@" ;;
-  ip) cmd_ip "$@" ;;
-  down) cmd_down "$@" ;;
-  *) usage ;;
-esac
+pair_main "$@"

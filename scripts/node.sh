@@ -2,14 +2,18 @@
 # Runs eva-ha test nodes: containers that boot real systemd and are dressed as an NEC
 # EVA master node (image from scripts/node-image.sh). Used by the end-to-end tests,
 # the sandbox demo and the benchmark.
-#   node.sh image                       print the node image tag (builds it if needed)
-#   node.sh run NAME [docker-run-args]  start node NAME (replacing any old one) and
+#   node.sh image [--drill]             print the node image tag (builds it if needed)
+#   node.sh run [--drill] NAME [docker-run-args]
+#                                       start node NAME (replacing any old one) and
 #                                       wait until systemd is up (running/degraded)
 #   node.sh install NAME BINARY         put BINARY in NAME as /usr/local/sbin/eva-ha,
 #                                       plus the eva-start/-stop/-genw/-check/-verify links
 #                                       and the OCF agent link (see below)
 #   node.sh rm NAME                     remove node NAME
-#   node.sh rm-all                      remove every node and network (label eva-ha-test=1)
+#   node.sh rm-all                      remove every node, network and volume (label
+#                                       eva-ha-test=1)
+# --drill: the drill node image (node-image.sh --drill: a real Docker engine, PostgreSQL on
+# the shared disk, the EVA master stand-in; scripts/drill-nodes.sh runs pairs of them).
 # Progress and diagnostics go to stderr; `image` prints the tag on stdout.
 # `install` runs scripts/install.sh in the node, then makes the OCF resource agent
 # /usr/lib/ocf/resource.d/eva-ha/eva-master -> /usr/local/sbin/eva-ha unless it exists.
@@ -23,15 +27,23 @@ ocf_dir=/usr/lib/ocf/resource.d/eva-ha
 SAY_PREFIX=node
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh" # say, die
-usage() { usage_of 5,12; }
+usage() { usage_of 5,17; }
 
-cmd_image() { "$here/node-image.sh"; }
+cmd_image() {
+  [ "$#" -eq 0 ] || [ "$*" = --drill ] || usage
+  "$here/node-image.sh" "$@"
+}
 
 cmd_run() {
+  local -a image=()
+  if [ "${1:-}" = --drill ]; then
+    image=(--drill)
+    shift
+  fi
   [ "$#" -ge 1 ] || usage
   local name=$1 tag state="" started
   shift
-  tag=$("$here/node-image.sh")
+  tag=$("$here/node-image.sh" "${image[@]}")
   docker rm -f "$name" >/dev/null 2>&1 || true
   docker run -d -t --name "$name" --hostname "$name" \
     --cap-add SYS_ADMIN \
@@ -97,11 +109,16 @@ cmd_rm_all() {
     # shellcheck disable=SC2086 # one id per word
     docker rm -f $ids >/dev/null
   fi
-  # The networks of scripts/cluster.sh, now unused.
+  # The networks of scripts/cluster.sh and drill-nodes.sh, now unused; the drills' shared disks.
   ids=$(docker network ls -q --filter label=eva-ha-test=1)
   if [ -n "$ids" ]; then
     # shellcheck disable=SC2086 # one id per word
     docker network rm $ids >/dev/null
+  fi
+  ids=$(docker volume ls -q --filter label=eva-ha-test=1)
+  if [ -n "$ids" ]; then
+    # shellcheck disable=SC2086 # one name per word
+    docker volume rm $ids >/dev/null
   fi
 }
 

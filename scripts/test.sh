@@ -4,6 +4,7 @@
 #   1. unit tests (token vs jq vectors, configuration, process runner, parsers);
 #   2. integration tests: the built binary against fake systemctl/journalctl/master scripts;
 #   3. end to end: real systemd node containers with the real PostgreSQL (eva-start/stop),
+#      pairs of drill nodes with real Docker engines (scripts/drill-nodes.sh),
 #      private real Docker engines (eva-genw);
 #   4. the release for RHEL 7 (scripts/test-release.sh: builds dist/ with scripts/release.sh,
 #      checks the glibc 2.17 ceiling, the RPM and the tarball). Run when no cargo test
@@ -36,6 +37,7 @@ command -v podman >/dev/null || apt_install podman
 command -v runc >/dev/null || apt_install runc      # podman's OCI runtime where crun refuses hybrid cgroups
 scripts/ensure-docker.sh
 say "node image: $(scripts/node-image.sh)"
+say "drill node image: $(scripts/node-image.sh --drill)"
 
 export EVA_HA_REQUIRE_ALL=1
 say "cargo test $*"
