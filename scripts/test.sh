@@ -24,7 +24,7 @@ if [ $# -eq 0 ]; then
   say "gate: cargo fmt --check"
   cargo fmt --check
   say "gate: cargo clippy --all-targets -- -D warnings"
-  cargo clippy --locked --all-targets -- -D warnings
+  cargo clippy --quiet --locked --all-targets -- -D warnings
   say "gate: scripts/lint.sh (shellcheck)"
   scripts/lint.sh
 fi
@@ -41,7 +41,7 @@ say "drill node image: $(scripts/node-image.sh --drill)"
 
 export EVA_HA_REQUIRE_ALL=1
 say "cargo test $*"
-cargo test --locked "$@"
+cargo test --quiet --locked "$@"
 
 if [ $# -eq 0 ]; then
   say "release: scripts/test-release.sh"
