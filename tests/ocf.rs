@@ -185,11 +185,11 @@ fn actions_and_parameters() {
 #[test]
 fn the_action_fails_cleanly_inside_pacemakers_timeout() {
     let i = Instance::new("timeout");
-    // 8 s from Pacemaker: a 5 s margin leaves 3 s, 1 s for the units and 2 s for the script.
+    // 8 s from Pacemaker: a 5 s margin leaves 3 s, 1.5 s for the units and 1.5 s for the script.
     let t = node().write("master/start.sleep", "100").env("OCF_RESKEY_CRM_meta_timeout", "8000");
     let run = i.agent(t, "start").status(1);
     assert!(run.elapsed < Duration::from_secs(8), "{:?}\n{}", run.elapsed, run.dump());
-    assert!(run.stderr.contains("timed out after 2s"), "{}", run.dump());
+    assert!(run.stderr.contains("timed out after 1.50s"), "{}", run.dump());
     run.assert_gone("master/child.pid");
     assert!(!i.dir().join("state.json").exists(), "a failed start left state");
 }

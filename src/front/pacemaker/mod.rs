@@ -124,20 +124,20 @@ pub fn parameters(env: impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Over
 
 /// Fits the deadlines into Pacemaker's timeout for this action (`OCF_RESKEY_CRM_meta_timeout`,
 /// milliseconds), keeping a margin so that we fail cleanly, naming what hung, before
-/// Pacemaker kills us: a tenth of it, at least 5 s. The units get at most a third of the
+/// Pacemaker kills us: a tenth of it, at least 5 s. The units get at most half of the
 /// rest, the master script what remains.
 pub fn fit_timeouts(cfg: &mut Config, meta_timeout_ms: Option<u64>) {
     let Some(ms) = meta_timeout_ms.filter(|ms| *ms > 0) else { return };
     let total = Duration::from_millis(ms);
     let margin = (total / 10).max(Duration::from_secs(5));
     let available = total.saturating_sub(margin).max(Duration::from_secs(2));
-    // The units' own deadline (unset) stays when a third of the time holds it, as it does
+    // The units' own deadline (unset) stays when half of the time holds it, as it does
     // for the guide's units under the 1800 s start timeout README gives.
     let guide_units = units_deadline(&[], Job::Start) + Duration::from_secs(60);
     cfg.unit_timeout.value = match *cfg.unit_timeout {
-        Some(t) => Some(t.min(available / 3)),
-        None if available / 3 >= guide_units => None,
-        None => Some(available / 3),
+        Some(t) => Some(t.min(available / 2)),
+        None if available / 2 >= guide_units => None,
+        None => Some(available / 2),
     };
     let units = cfg.unit_timeout.unwrap_or(guide_units);
     cfg.script_timeout.value = cfg.script_timeout.min(available.saturating_sub(units)).max(Duration::from_secs(1));
@@ -339,9 +339,9 @@ mod tests {
     fn timeouts_fit_inside_pacemakers() {
         let mut cfg = load(&[]).unwrap();
         fit_timeouts(&mut cfg, Some(120_000));
-        // 120 s, 12 s margin: units 36 s, script 72 s; nothing above 108 s in all.
-        assert_eq!(*cfg.unit_timeout, Some(Duration::from_secs(36)));
-        assert_eq!(*cfg.script_timeout, Duration::from_secs(72));
+        // 120 s, 12 s margin: units 54 s, script 54 s; nothing above 108 s in all.
+        assert_eq!(*cfg.unit_timeout, Some(Duration::from_secs(54)));
+        assert_eq!(*cfg.script_timeout, Duration::from_secs(54));
         assert!(cfg.unit_timeout.unwrap() + *cfg.script_timeout <= Duration::from_secs(108));
         let mut cfg2 = load(&[]).unwrap();
         fit_timeouts(&mut cfg2, Some(3_600_000));
