@@ -13,7 +13,7 @@ observation (epoch seconds; the group is stopped after it, which is not judged);
 names the node the group was active on then.
 Prints the cycle as one JSON object: driver, impl, fault, expect, detect_s (fault to the
 monitor's ERROR line / "Exit 1", its exit or the server-down notice; null when nothing was
-to be detected), downtime_s (fault to the first HTTP 200 after the first failed REST probe;
+to be detected, as for a planned move), downtime_s (fault to the first HTTP 200 after the first failed REST probe;
 0 when none failed; null when it never came back), overhead_s (downtime minus detection
 minus the units' start/stop time and the master scripts' run time of every script run
 after the fault), lost_rows (acknowledged rows missing on the active node), false_failover,
@@ -57,6 +57,8 @@ def first_monitor_alarm(ctl, t0, t_end):
             try:
                 t = float(stamp)
             except ValueError:
+                continue
+            if "interrupted by SIGTERM" in text:  # the cluster stopping the monitor
                 continue
             if t0 <= t <= t_end and (" ERROR " in f" {text} " or text.strip() == "Exit 1"):
                 best = t if best is None else min(best, t)
@@ -116,7 +118,7 @@ def main():
 
     # Detection.
     detect = None
-    if expect != "move":
+    if expect not in ("move", "fallback"):
         candidates = [t for t, name, _, _ in after if name in ("monitor-error", "node-down")]
         alarm = first_monitor_alarm(ctl, t0, t_end)
         if alarm is not None:
