@@ -168,6 +168,21 @@ def main():
                     details.append(f"double active at {r['1'][0]:.1f} (t0{r['1'][0] - t0:+.1f} s): {','.join(both)} node1={a} node2={b}")
                 double = 1
 
+    # What the other node still runs at the end (a dead engine's containers, a master).
+    if rounds:
+        last = rounds[-1]
+        idle = "2" if final_active == "1" else "1"
+        if idle in last:
+            facts = last[idle][1]
+            busy = [f"{k}={facts.get(k)}" for k in ("master", "postgres", "apps") if int(facts.get(k, "0")) > 0]
+            if busy:
+                details.append(f"node {idle} (not active) still runs at the end: {' '.join(busy)}")
+    if expect == "fallback":
+        failed_at = next((t for t, name, fields, _ in after if name == "activate-failed" and fields.get("node") == "2"), None)
+        if failed_at is not None:
+            released = any(name == "resources-released" and fields.get("node") == "2" and t >= failed_at for t, name, fields, _ in after)
+            details.append("node 2 released the shared disk after its failed start" if released else "node 2 could NOT release the shared disk after its failed start")
+
     # Rows.
     acked = []
     for line in read_lines(os.path.join(d, "acks.log")):
