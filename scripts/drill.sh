@@ -33,7 +33,8 @@
 # back through the floating IP and the group is stopped. Each cycle's verdict
 # (scripts/drill/verdict.py) is one line here and one object in the JSON list: driver,
 # impl, fault, detect_s, downtime_s, overhead_s, lost_rows, false_failover, missed,
-# double_active (and details). The drill's eva-ha.toml on both nodes sets daemon_grace = 10
+# double_active (and apps_down_s, cycle_s, details). Each cycle's records stay in
+# target/drill/<time>/NN-IMPL-FAULT/ (ctl/: the driver's events and every script's output). The drill's eva-ha.toml on both nodes sets daemon_grace = 10
 # and script_timeout = 30 (15 in start-hang) to keep the cycles short.
 # Exit status: 1 when eva-ha lost a row, failed over for nothing, missed a recovery or ran
 # anything on both nodes at once; the guide's scripts are measured, not judged.
@@ -235,6 +236,7 @@ run_cycle() { # NUMBER IMPL FAULT
   jitter=$(((RANDOM % 20) + 20)) # 2.0 to 3.9 s of steady state first
   sleep "${jitter:0:1}.${jitter:1}"
   t0=$EPOCHREALTIME
+  printf '%s\n' "$t0" >"$dir/t0"
   inject "$fault" || say "cycle $k: injecting $fault failed"
   case $expect in
     failover | move) wait_for "$bound" recovered_on 2 || true ;;
@@ -258,7 +260,7 @@ run_cycle() { # NUMBER IMPL FAULT
   line=$(python3 scripts/drill/verdict.py "$dir" "$driver" "$impl" "$fault" "$expect" "$t0" "$t_end" "$k")
   line=$(jq -c --argjson s $((SECONDS - started)) '. + {cycle_s: $s}' <<<"$line")
   printf '%s\n' "$line" >>"$out/cycles.jsonl"
-  jq -r '"cycle \(.cycle) \(.impl) \(.fault): expect \(.expect), ended on \(.ended_on // "none"); detect \(.detect_s // "-") s, downtime \(.downtime_s // "-") s, overhead \(.overhead_s // "-") s, lost \(.lost_rows // "?")/\(.acked_rows // 0), false failover \(.false_failover), missed \(.missed), double active \(.double_active) (\(.cycle_s) s)"' <<<"$line"
+  jq -r '"cycle \(.cycle) \(.impl) \(.fault): expect \(.expect), ended on \(.ended_on // "none"); detect \(.detect_s // "-") s, downtime \(.downtime_s // "-") s, apps down \(.apps_down_s // "-") s, overhead \(.overhead_s // "-") s, lost \(.lost_rows // "?")/\(.acked_rows // 0), false failover \(.false_failover), missed \(.missed), double active \(.double_active) (\(.cycle_s) s)"' <<<"$line"
   jq -r '.details[] | "    " + .' <<<"$line"
 }
 

@@ -14,7 +14,8 @@ names the node the group was active on then.
 Prints the cycle as one JSON object: driver, impl, fault, expect, detect_s (fault to the
 monitor's ERROR line / "Exit 1", its exit or the server-down notice; null when nothing was
 to be detected, as for a planned move), downtime_s (fault to the first HTTP 200 after the first failed REST probe;
-0 when none failed; null when it never came back), overhead_s (downtime minus detection
+0 when none failed; null when it never came back), apps_down_s (the same for the four
+application processes, seen by the node probes), overhead_s (downtime minus detection
 minus the units' start/stop time and the master scripts' run time of every script run
 after the fault), lost_rows (acknowledged rows missing on the active node), false_failover,
 missed, double_active (the master, PostgreSQL or an application process on both nodes in
@@ -183,6 +184,25 @@ def main():
             released = any(name == "resources-released" and fields.get("node") == "2" and t >= failed_at for t, name, fields, _ in after)
             details.append("node 2 released the shared disk after its failed start" if released else "node 2 could NOT release the shared disk after its failed start")
 
+    # The applications: from the first probe round after the fault in which no node runs
+    # all four application processes to the first one in which one does again (null: not
+    # back by the end). The REST check does not see them.
+    apps_down = 0.0
+    down_from = None
+    for r in rounds:
+        t = min(v[0] for v in r.values())
+        if t < t0:
+            continue
+        full = any(int(v[1].get("apps", "0")) >= 4 for v in r.values())
+        if not full and down_from is None:
+            down_from = t
+        elif full and down_from is not None and apps_down is not None:
+            apps_down = t - t0
+            down_from = None
+    if down_from is not None:
+        apps_down = None
+        details.append(f"the applications were not all running again by the end (down since t0{down_from - t0:+.1f} s)")
+
     # Rows.
     acked = []
     for line in read_lines(os.path.join(d, "acks.log")):
@@ -218,6 +238,7 @@ def main():
         "downtime_s": None if downtime is None else round(downtime, 2),
         "overhead_s": None if overhead is None else round(overhead, 2),
         "components_s": round(components, 2),
+        "apps_down_s": None if apps_down is None else round(apps_down, 2),
         "lost_rows": lost_rows,
         "acked_rows": len(acked),
         "false_failover": false_failover,
