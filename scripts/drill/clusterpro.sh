@@ -50,6 +50,10 @@
 #   not unmount): CLUSTERPRO's default final action, "stop the cluster service and shut
 #   down the OS", modelled as a power-off of the node (docker kill), after which the
 #   failover goes on as for a server down.
+# The CLP_* values are those of CLUSTERPRO X's Reference Guide for Exec resource scripts
+# (START for a start or a move's destination, FAILOVER for a failover's destination and
+# source; HOME/OTHER by the failover policy), from the vendor's manual as known, not from a
+# text found beside this project: check them against the release in use.
 # What it does not model: the real heartbeat's timeout (the driver knows at once; set
 # CLP_HB_TIMEOUT to add one), network partitions and split-brain resolution, disk
 # resource fsck and its own monitor, the process-name monitors, monitor recovery by
