@@ -12,10 +12,10 @@
 #
 # Faults (LIST: comma-separated names; what is expected):
 #   move           a planned move (`clpgrp -m`) to node 2                    move
-#   app-exit-3     usecase-crowd's process exits 3 (SIGUSR1 to its PID 1 from the node's
-#                  ps: it exits with the code in its /drill-exit-code; restart policy
-#                  kept)                                                      failover
-#   app-exit-0     the same, exit 0                                          stay
+#   app-exit-3     usecase-crowd's process exits 3 (SIGUSR1 to its PID 1, found from the
+#                  node, signalled from the node: a crash, the restart policy kept; the
+#                  code is also written to its /drill-exit-code)             failover
+#   app-exit-0     its process exits 0 (SIGTERM from the node: its trap exits 0)  stay
 #   app-sigkill    SIGKILL to its process from the node (exit 137)           stay
 #   power-loss     node 1's container killed (docker kill)                   failover
 #   dockerd-kill   node 1's dockerd killed -9, docker.service Restart=always failover
@@ -184,7 +184,7 @@ inject() {
   case $1 in
     move) touch "$ctl/move" ;;
     app-exit-3) app_signal 1 USR1 3 ;;
-    app-exit-0) app_signal 1 USR1 0 ;;
+    app-exit-0) app_signal 1 TERM ;;
     app-sigkill) app_signal 1 KILL ;;
     power-loss) docker kill "$pair-1" >/dev/null ;;
     dockerd-kill | dockerd-kill-norestart) dockerd_signal 1 KILL ;;
