@@ -19,7 +19,8 @@
 #   agent.sh probe          one line of what runs here, by process, whatever the engine
 #                           says: "postgres=N master=N apps=N engine=STATE" (postgres
 #                           processes, the master's REST stand-in eva-rest.py, application
-#                           container processes, docker.service's state).
+#                           container processes (their PID 1: the stand-in's sh with its
+#                           TERM trap), docker.service's state).
 set -uo pipefail
 
 readonly lib=/usr/local/lib/evadrv pidfile=/run/evadrv-monitor.pid
@@ -125,7 +126,7 @@ cmd_probe() {
   local pg master apps engine
   pg=$(pgrep -xc postgres)
   master=$(pgrep -fc 'eva-rest[.]py')
-  apps=$(pgrep -fc 'drill-exit-code')
+  apps=$(pgrep -fc 'trap "exit 0" TERM')
   engine=$(systemctl is-active docker.service)
   echo "postgres=$pg master=$master apps=$apps engine=$engine"
 }
