@@ -134,7 +134,7 @@ pub fn judge(event: &DeathEvent, state: Option<&ContainerState>) -> Death {
     }
 }
 
-fn from_state(s: &ContainerState, time_ns: i64) -> Death {
+pub(crate) fn from_state(s: &ContainerState, time_ns: i64) -> Death {
     Death {
         id: s.id.clone(),
         name: s.name.clone(),

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::failed;
-use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, judge, now_ns, short};
+use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, from_state, judge, now_ns, short};
 use crate::sys::logging::Secs;
 use crate::sys::process::{Next, Stream};
 use crate::sys::runtime::Runtime;
@@ -162,17 +162,11 @@ impl Once<'_> {
             if known || seen(&s.id, finished, false) {
                 continue;
             }
-            let exit_code = (!s.running).then_some(s.exit_code);
-            let source = if s.running { "state: restarted since, its exit code unknown" } else { "state" };
             tracing::debug!("{} finished at {finished} with no event left", short(&s.id));
-            deaths.push(Death {
-                id: s.id.clone(),
-                name: s.name.clone(),
-                image: s.image.clone(),
-                exit_code,
-                oom_killed: s.oom_killed,
-                time_ns: finished,
-                source,
+            deaths.push(if s.running {
+                Death { exit_code: None, source: "state: restarted since, its exit code unknown", ..from_state(&s, finished) }
+            } else {
+                Death { source: "state", ..from_state(&s, finished) }
             });
         }
         Ok(deaths)

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::sys::process::is_running;
+
 /// A process of a container whose engine is gone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Leftover {
@@ -118,18 +120,12 @@ pub fn end(leftovers: &[Leftover]) -> Vec<Leftover> {
     }
     let until = Instant::now() + Duration::from_secs(5);
     loop {
-        let alive: Vec<Leftover> = leftovers.iter().filter(|l| running(l.pid)).cloned().collect();
+        let alive: Vec<Leftover> = leftovers.iter().filter(|l| is_running(l.pid)).cloned().collect();
         if alive.is_empty() || Instant::now() >= until {
             return alive;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Whether `pid` still runs (a zombie does not).
-fn running(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().next()).is_some_and(|st| st != "Z"))
 }
 
 /// `pid 4242 sleep (container 3f2b1c9e7d4a)`

@@ -444,6 +444,13 @@ fn wait_group_gone(child: &mut Child, group: Pid, within: Duration) -> bool {
 }
 
 /// "exit status 3" or "signal SIGKILL".
+/// Whether process `pid` exists and is not a zombie, by its `/proc/<pid>/stat`.
+pub fn is_running(pid: i32) -> bool {
+    pid > 0
+        && std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().next()).is_some_and(|st| st != "Z"))
+}
+
 pub fn describe_status(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),

@@ -80,13 +80,8 @@ impl StateDir {
 
 /// Whether `pid` is a live eva-ha genw watcher (not a recycled pid).
 pub fn watcher_alive(pid: i32) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
-    let state = stat.rsplit(')').next().unwrap_or("").split_whitespace().next().unwrap_or("");
-    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    state != "Z" && cmdline.split(|b| *b == 0).any(|arg| arg == b"genw")
+    let cmdline = || fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    crate::sys::process::is_running(pid) && cmdline().split(|b| *b == 0).any(|arg| arg == b"genw")
 }
 
 /// Starts a detached eva-genw watcher (its own session, output to the state directory)
