@@ -224,6 +224,8 @@ fn the_containers_a_dead_engine_left_running_are_ended_and_named() {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
     }
     assert_eq!(still, [false, false, true, true], "the node's container and shim ended, the other engine's not\n{}", run.dump());
+    // A dead engine is not a frozen one: its clients fail at once, the stop script runs first.
+    assert_eq!(run.changes(), [STOP_CALL], "{}", run.dump());
     run.assert_stdout_contains("the engine is stopped, but 2 container process(es) it started still run; ending them: ")
         .assert_stdout_contains(&format!("pid {container_pid} sleep (container aaaa1111bbbb)"))
         .assert_stdout_contains(&format!("pid {shim_pid} containerd-shim-runc-v2 (shim of container aaaa1111bbbb)"));
@@ -251,4 +253,25 @@ fn while_the_engine_answers_its_containers_are_left_to_it() {
     }
     assert_eq!(still, [true, true], "{}", run.dump());
     run.assert_stdout_lacks("ending them");
+}
+
+#[test]
+fn a_frozen_engine_is_stopped_before_the_stop_script() {
+    let t = Test::new().active(&IDS);
+    let socket = t.root().join("docker.sock");
+    // A stopped dockerd: the kernel takes the connection, nobody answers.
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().flatten().collect();
+        drop(held);
+    });
+    let run = eva_stop(t.env("DOCKER_HOST", &format!("unix://{}", socket.display()))).success();
+    assert_eq!(run.changes(), ["stop -- docker.service", STOP_CALL], "{}", run.dump());
+    // The stop script ran with the engine already stopped, the other units still up.
+    assert_eq!(run.master("stop.saw").unwrap().trim(), "mongod.service postgresql-9.5.service");
+    run.assert_states("inactive")
+        .assert_stdout_contains("the container engine does not answer (no answer from ")
+        .assert_stdout_contains("stopping docker.service before the stop script")
+        .assert_stdout_contains("docker.service stopped")
+        .assert_stdout_contains("EVA master stopped");
 }

@@ -23,6 +23,8 @@ use crate::sys::systemd::{Job, Systemd, UnitState, units_deadline};
 
 /// Journal lines shown for a unit that failed.
 const JOURNAL_LINES: usize = 10;
+/// How long a stop waits for the container engine's answer before it counts it as frozen.
+const ENGINE_PING: Duration = Duration::from_secs(3);
 
 /// What a validated start will do.
 pub struct StartPlan {
@@ -131,6 +133,7 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
     let systemd = Systemd::locate(*cfg.unit_timeout)?;
     let mut report = StopReport::default();
 
+    stop_a_frozen_engine(cfg, &systemd)?;
     let script = cfg
         .install_dir()
         .and_then(|_| existing_dir(cfg))
@@ -156,6 +159,31 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
     end_leftovers(cfg)?;
     whole.done(format_args!("EVA master stopped"));
     Ok(report)
+}
+
+/// Stops the container engine's unit first when the engine is frozen (its socket takes the
+/// connection and never answers: a stopped or hung dockerd; a podman node has no such
+/// socket). The stop script's docker
+/// commands would otherwise wait on it until `script_timeout` and be killed before the
+/// script's other steps, which then never run; with the engine stopped they fail at once.
+/// Its containers go with it (or are ended after the units, see [`end_leftovers`]).
+fn stop_a_frozen_engine(cfg: &Config, systemd: &Systemd) -> anyhow::Result<()> {
+    let unit = &*cfg.engine_unit;
+    if unit.is_empty() {
+        return Ok(());
+    }
+    let Some(why) = crate::sys::runtime::docker_frozen(ENGINE_PING) else {
+        return Ok(());
+    };
+    tracing::warn!(
+        "the container engine does not answer ({why}): stopping {unit} before the stop script, whose docker commands would wait on it until script_timeout"
+    );
+    let step = Step::start();
+    let stuck = stop_units(systemd, std::slice::from_ref(&cfg.engine_unit.value))?;
+    if stuck.is_empty() {
+        step.done(format_args!("{unit} stopped"));
+    }
+    Ok(())
 }
 
 /// Ends the container processes that the stopped engine left running (see
@@ -232,6 +260,9 @@ fn rollback(cfg: &Config, plan: &StartPlan, master_ran: bool) {
     tracing::warn!("the start failed; rolling back: {what}");
     let step = Step::start();
     if master_ran {
+        if let Err(e) = stop_a_frozen_engine(cfg, &plan.systemd) {
+            tracing::warn!("rollback: {e:#}");
+        }
         match script_path(&plan.install_dir, &cfg.stop_script, "stop script") {
             Ok(stop) => {
                 let cmd = Cmd::new(&stop).current_dir(&plan.install_dir).timeout(*cfg.script_timeout);

@@ -214,6 +214,17 @@ pub fn docker_answers(timeout: Duration) -> bool {
     docker_socket(std::env::var("DOCKER_HOST").ok().as_deref()).is_some_and(|s| ping_socket(&s, timeout) == Probe::Answered)
 }
 
+/// Why docker's engine is frozen, when it is: its socket (`$DOCKER_HOST` or the default)
+/// takes the connection but gives no answer to `GET /_ping` within `timeout`. `None` when
+/// it answers, and when nothing listens (a dead engine: its clients fail at once, they do
+/// not hang) or there is no unix socket to ask.
+pub fn docker_frozen(timeout: Duration) -> Option<String> {
+    match ping_socket(&docker_socket(std::env::var("DOCKER_HOST").ok().as_deref())?, timeout) {
+        Probe::Silent(why) => Some(why),
+        Probe::Answered | Probe::NoSocket(_) => None,
+    }
+}
+
 /// What the engine's socket said to a ping.
 #[derive(Debug, PartialEq, Eq)]
 enum Probe {
