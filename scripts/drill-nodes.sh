@@ -184,7 +184,7 @@ state_script='vip=$1
 if mountpoint -q /mnt/shared; then echo "  shared disk: mounted at /mnt/shared"; else echo "  shared disk: not mounted"; fi
 if ip -4 -o addr show dev eth0 | grep -q " $vip/"; then echo "  floating IP: $vip, held here"; else echo "  floating IP: not here"; fi
 units=
-for u in docker containerd mongod postgresql-9.5 eva-rest; do units="$units $u=$(systemctl is-active $u.service)"; done
+for u in docker containerd mongod postgresql-9.5; do units="$units $u=$(systemctl is-active $u.service)"; done
 echo "  units:$units"
 echo "  docker.service: Restart=$(systemctl show -p Restart --value docker.service)"
 if docker info >/dev/null 2>&1; then

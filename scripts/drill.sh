@@ -8,7 +8,8 @@
 # models), eva-ha, each fault once (--cycles N: each fault N times), the faults in a
 # random order from --seed (default: the time), JSON to target/drill/<time>/drill.json.
 # eva-ha: $EVA_HA_BINARY, else `cargo build --release --locked` here. --keep leaves the
-# nodes up at the end (evadrv-1, evadrv-2).
+# nodes up at the end (evadrv-1, evadrv-2; $EVA_DRILL_PAIR names the pair instead of evadrv,
+# so that two drills can run side by side).
 #
 # Faults (LIST: comma-separated names; what is expected):
 #   move           a planned move (`clpgrp -m`) to node 2                    move
@@ -18,8 +19,13 @@
 #   app-exit-0     its process exits 0 (SIGTERM from the node: its trap exits 0)  stay
 #   app-sigkill    SIGKILL to its process from the node (exit 137)           stay
 #   power-loss     node 1's container killed (docker kill)                   failover
-#   dockerd-kill   node 1's dockerd killed -9, docker.service Restart=always failover
-#   dockerd-kill-norestart  the same with Restart=no                         failover
+#   dockerd-kill   node 1's dockerd killed -9, docker.service Restart=always (as Docker's
+#                  own unit): systemd starts it again 2 s later, within daemon_grace, and
+#                  the engine brings the applications back (restart policy always): no
+#                  failover, back on node 1 with all four applications and the REST API
+#                                                                             recover
+#   dockerd-kill-norestart  the same with Restart=no: the unit stays failed, down for
+#                  good                                                      failover
 #   dockerd-freeze node 1's dockerd stopped (SIGSTOP) for good (daemon_grace 10 s)
 #                                                                             failover
 #   start-hang     node 2's master start script hangs; a planned move to it, with
@@ -29,7 +35,8 @@
 # delay, then a writer (scripts/drill/writer.sh: a row every 100 ms through the floating
 # IP) and a probe (scripts/drill/prober.sh: eva-verify every ~0.5 s, and each node's
 # processes) run while the fault is injected, until the expected outcome (at most 120 s,
-# else "missed"; "stay" faults are watched for 25 s); then the acknowledged rows are read
+# else "missed"; "stay" and "recover" faults are watched for 25 s, then until the REST check
+# and (recover) all four applications answer on node 1 again); then the acknowledged rows are read
 # back through the floating IP and the group is stopped. Each cycle's verdict
 # (scripts/drill/verdict.py) is one line here and one object in the JSON list: driver,
 # impl, fault, detect_s, downtime_s, overhead_s, lost_rows, false_failover, missed,
@@ -45,7 +52,7 @@ SAY_PREFIX=drill
 . scripts/lib.sh # say, die, usage_of
 usage() { usage_of 5,10; }
 
-readonly pair=evadrv agent_dir=/usr/local/lib/evadrv bound=120 stay_window=25
+readonly pair=${EVA_DRILL_PAIR:-evadrv} agent_dir=/usr/local/lib/evadrv bound=120 stay_window=25
 readonly all_faults=move,app-exit-3,app-exit-0,app-sigkill,power-loss,dockerd-kill,dockerd-kill-norestart,dockerd-freeze,start-hang
 
 driver=clusterpro impls=eva cycles=1 seed=$(date +%s) json='' faults=$all_faults keep=''
@@ -75,6 +82,7 @@ expect_of() {
   case $1 in
     move) echo move ;;
     app-exit-0 | app-sigkill) echo stay ;;
+    dockerd-kill) echo recover ;;
     start-hang) echo fallback ;;
     *) echo failover ;;
   esac
@@ -159,6 +167,10 @@ rest_ok_since() { # EPOCH: a REST probe answered after EPOCH
 event_since() { # EPOCH EVENT [FIELD]
   awk -v t="$1" -v e="$2" -v f="${3:-}" '$1 > t && $2 == e && (f == "" || index($0, f)) { x = 1 } END { exit !x }' "$ctl/events" 2>/dev/null
 }
+apps_full_since() { # EPOCH: node 1 ran all four applications in a probe after EPOCH
+  awk -v t="$1" '$2 == "node" && $3 == 1 && $1 > t && $0 ~ / apps=[4-9]/ { f = 1 } END { exit !f }' "$dir/probes.log" 2>/dev/null
+}
+all_back_since() { rest_ok_since "$1" && apps_full_since "$1"; }
 recovered_on() { # NODE: the group active on NODE, started after the fault, and answering
   active_is "$1" && event_since "$t0" active "node=$1" && rest_ok_since "$(last_event_time active)"
 }
@@ -245,6 +257,11 @@ run_cycle() { # NUMBER IMPL FAULT
       sleep "$stay_window"
       wait_for "$bound" rest_ok_since "$EPOCHREALTIME" || true
       ;;
+    recover)
+      sleep "$stay_window"
+      local since=$EPOCHREALTIME
+      wait_for "$bound" all_back_since "$since" || true
+      ;;
   esac
   sleep 2
   t_end=$EPOCHREALTIME
@@ -260,7 +277,7 @@ run_cycle() { # NUMBER IMPL FAULT
   line=$(python3 scripts/drill/verdict.py "$dir" "$driver" "$impl" "$fault" "$expect" "$t0" "$t_end" "$k")
   line=$(jq -c --argjson s $((SECONDS - started)) '. + {cycle_s: $s}' <<<"$line")
   printf '%s\n' "$line" >>"$out/cycles.jsonl"
-  jq -r '"cycle \(.cycle) \(.impl) \(.fault): expect \(.expect), ended on \(.ended_on // "none"); detect \(.detect_s // "-") s, downtime \(.downtime_s // "-") s, apps down \(.apps_down_s // "-") s, overhead \(.overhead_s // "-") s, lost \(.lost_rows // "?")/\(.acked_rows // 0), false failover \(.false_failover), missed \(.missed), double active \(.double_active) (\(.cycle_s) s)"' <<<"$line"
+  jq -r '"cycle \(.cycle) \(.impl) \(.fault): expect \(.expect), ended on \(.ended_on // "none"); detect \(.detect_s // "-") s, downtime \(.downtime_s // "-") s, apps down \(.apps_down_s // "-") s, overhead \(.overhead_s // "-") s, cluster \(.cluster_s // "-") s, lost \(.lost_rows // "?")/\(.acked_rows // 0), false failover \(.false_failover), missed \(.missed), double active \(.double_active) (\(.cycle_s) s)"' <<<"$line"
   jq -r '.details[] | "    " + .' <<<"$line"
 }
 

@@ -106,14 +106,15 @@ master_seconds() {
 
 # run_script start|stop N EVENT: the Exec resource's script on node N.
 run_script() {
-  local what=$1 n=$2 event=$3 log rc units
+  local what=$1 n=$2 event=$3 log rc units wall
   next_log "$what" "$n"
   ev "$what-begin node=$n event=$event log=${log##*/}"
   docker exec "$pair-$n" "$agent" exec "$what" "$impl" "$exec_timeout" "$event" \
     "$(server_of "$n")" "$group" "$resource" 2>&1 | stamp >"$log"
   rc=${PIPESTATUS[0]}
   units=$(sed -n 's/^[0-9.]* EVADRV units //p' "$log" | tail -1)
-  ev "$what-end node=$n rc=$rc units=${units:-0} master=$(master_seconds "$log")"
+  wall=$(sed -n 's/^[0-9.]* EVADRV wall //p' "$log" | tail -1)
+  ev "$what-end node=$n rc=$rc wall=${wall:-0} units=${units:-0} master=$(master_seconds "$log")"
   return "$rc"
 }
 

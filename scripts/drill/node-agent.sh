@@ -8,7 +8,8 @@
 #       environment but PATH and the CLP_* variables, killed (its process group) after
 #       TIMEOUT s (the Exec resource's timeout). IMPL eva: /usr/local/sbin/eva-start or
 #       eva-stop; guide: the guide's start.sh or stop.sh as printed. Prints the script's
-#       output, then "EVADRV units SECONDS" (the time the units spent starting or stopping
+#       output, then "EVADRV wall SECONDS" (the script's run time, as seen here),
+#       "EVADRV units SECONDS" (the time the units spent starting or stopping
 #       in this run: the union of the intervals from systemd's "Starting"/"Stopping" to
 #       its "Started"/"Stopped" (or failed) messages in the journal, since the script
 #       began) and "EVADRV rc N"; exits N.
@@ -94,6 +95,7 @@ cmd_exec() {
   cd / || exit 1
   timeout -k 5 "$limit" env -i "${env[@]}" sh -c 'exec "$@" 2>&1' sh "$script" </dev/null
   rc=$?
+  awk -v a="$since" -v b="$EPOCHREALTIME" 'BEGIN { printf "EVADRV wall %.3f\n", b - a }'
   echo "EVADRV units $(unit_seconds "$what" "$since")"
   echo "EVADRV rc $rc"
   exit "$rc"

@@ -7,7 +7,8 @@ DIR holds ctl/ (the driver's events and script logs, scripts/drill/clusterpro.sh
 probes.log (scripts/drill/prober.sh), acks.log (scripts/drill/writer.sh) and rows.txt (the
 cycle's rows read back through the floating IP after the cycle, one seq a line; absent when
 the database did not answer). EXPECT is what should happen: failover (the group ends on
-node 2), move (the same, asked for), stay (on node 1, no move), or fallback (a move that
+node 2), move (the same, asked for), stay (on node 1, no move), recover (the same, after an
+outage on node 1: the service and all four applications back there), or fallback (a move that
 fails on node 2 and ends back on node 1). T0 is the fault's time and T_END the end of the
 observation (epoch seconds; the group is stopped after it, which is not judged); DIR/ended
 names the node the group was active on then.
@@ -15,9 +16,14 @@ Prints the cycle as one JSON object: driver, impl, fault, expect, detect_s (faul
 monitor's ERROR line / "Exit 1", its exit or the server-down notice; null when nothing was
 to be detected, as for a planned move), downtime_s (fault to the first HTTP 200 after the first failed REST probe;
 0 when none failed; null when it never came back), apps_down_s (the same for the four
-application processes, seen by the node probes), overhead_s (downtime minus detection
-minus the units' start/stop time and the master scripts' run time of every script run
-after the fault), lost_rows (acknowledged rows missing on the active node), false_failover,
+application processes, seen by the node probes), overhead_s (what the Exec resource's
+scripts took beyond their components, summed over every script run after the fault until
+the service was back: each run's time minus the units' start/stop time and the master
+script's run time; with a driver that does not time the runs, downtime minus detection
+minus the components), components_s (those units and master scripts), cluster_s (the
+driver's own steps: reacting to the monitor, releasing and acquiring the disk and the IP,
+reaching the node) and probe_s (from the last script's end to the REST answer, the probe's
+resolution): detection + overhead + components + cluster + probe = downtime; lost_rows (acknowledged rows missing on the active node), false_failover,
 missed, double_active (the master, PostgreSQL or an application process on both nodes in
 the same probe round), and details.
 """
@@ -127,14 +133,34 @@ def main():
         if candidates:
             detect = min(candidates) - t0
 
-    # What the components took after the fault (until the service was back).
+    # Where the downtime went, for the script runs after the fault until the service was
+    # back: the components (the units' start and stop times from systemd, the master
+    # scripts' run time), the scripts' own time besides (the overhead: eva-ha's, or the
+    # guide scripts'), and the cluster's (the driver's steps: reacting to the monitor,
+    # moving the disk and the IP, reaching the node), the rest being the probe's own
+    # resolution (~0.5 s) after the start script ended.
     components = 0.0
+    walls = 0.0
+    with_wall = True
+    last_end = None
     for t, name, fields, _ in after:
         if name in ("start-end", "stop-end") and (recovered_at is None or t <= recovered_at + 1):
-            components += float(fields.get("units", 0)) + float(fields.get("master", 0))
-    overhead = None
+            comp = float(fields.get("units", 0)) + float(fields.get("master", 0))
+            components += comp
+            if "wall" in fields:
+                walls += float(fields["wall"])
+            else:
+                with_wall = False
+            last_end = t
+    overhead = cluster = probe = None
     if downtime is not None and downtime > 0:
-        overhead = downtime - (detect or 0.0) - components
+        if with_wall:
+            overhead = walls - components
+            if last_end is not None and recovered_at is not None:
+                probe = max(0.0, recovered_at - last_end)
+                cluster = downtime - (detect or 0.0) - walls - probe
+        else:  # a driver that does not time the scripts: all but the components
+            overhead = downtime - (detect or 0.0) - components
 
     moved = any(name in ("failover", "move-begin") for _, name, _, _ in after)
     failovers = [f"{name} {fields}" for _, name, fields, _ in after if name in ("failover", "node-down", "final-action", "activate-failed", "group-stopped")]
@@ -145,7 +171,7 @@ def main():
     if expect in ("failover", "move"):
         if final_active != "2" or not rest_ok_at_end:
             missed = 1
-    elif expect == "stay":
+    elif expect in ("stay", "recover"):
         if moved:
             false_failover = 1
         if not rest_ok_at_end:
@@ -202,6 +228,8 @@ def main():
     if down_from is not None:
         apps_down = None
         details.append(f"the applications were not all running again by the end (down since t0{down_from - t0:+.1f} s)")
+        if expect == "recover":
+            missed = 1
 
     # Rows.
     acked = []
@@ -238,6 +266,8 @@ def main():
         "downtime_s": None if downtime is None else round(downtime, 2),
         "overhead_s": None if overhead is None else round(overhead, 2),
         "components_s": round(components, 2),
+        "cluster_s": None if cluster is None else round(cluster, 2),
+        "probe_s": None if probe is None else round(probe, 2),
         "apps_down_s": None if apps_down is None else round(apps_down, 2),
         "lost_rows": lost_rows,
         "acked_rows": len(acked),

@@ -19,7 +19,8 @@
 #   /var/lib/pgsql/9.5/data;
 # - mongod.service: a stand-in that keeps its data in /var/lib/mongo;
 # - the EVA master stand-in in /home/eva/eva-master (start-master-rhel.sh, stop-master.sh,
-#   configuration.json) and EVA's REST API stand-in, eva-rest.service (python3, HTTPS with a
+#   configuration.json) and EVA's REST API stand-in, eva-rest.py (the node's python3, run
+#   by the start script as the container eva-rest on the node's engine; HTTPS with a
 #   self-signed certificate made here by openssl, the same on every node, as a master's
 #   certificate is);
 # - the guide's links into the shared disk, mounted at /mnt/shared on the active node:
@@ -73,7 +74,6 @@ build_drill() {
   # The MongoDB stand-in, the master stand-in and its REST API.
   put 0644 mongod.service /etc/systemd/system/mongod.service
   put 0755 mongod-standin /usr/lib/eva-drill/mongod-standin
-  put 0644 eva-rest.service /etc/systemd/system/eva-rest.service
   put 0755 eva-rest.py /usr/lib/eva-drill/eva-rest.py
   put 0600 eva-rest.env /etc/eva-drill/eva-rest.env
   put 0755 start-master-rhel.sh /home/eva/eva-master/start-master-rhel.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Stand-in for EVA's REST API on the eva-ha drill node (eva-rest.service).
+"""Stand-in for EVA's REST API on the eva-ha drill node (the container eva-rest,
+started by start-master-rhel.sh).
 
 Serves what the guide checks after a failover, `curl -u USER:PASSWORD -X GET
 https://<masterIp>:3000/versions`: HTTPS on port 3000 with the node's self-signed
@@ -7,7 +8,7 @@ certificate, HTTP basic auth, and GET /versions answering
 {"versions": {"master": ..., "api": ..., "host": <this node>}} (the host tells a drill
 which node answered). Anything else: 401 without the right credentials, else 404.
 
-Environment (EnvironmentFile=/etc/eva-drill/eva-rest.env): EVA_REST_USER,
+Environment (docker run --env-file /etc/eva-drill/eva-rest.env): EVA_REST_USER,
 EVA_REST_PASSWORD, and optionally EVA_REST_PORT (3000), EVA_REST_CERT and EVA_REST_KEY
 (/etc/eva-drill/tls/cert.pem, key.pem). One thread per connection; the TLS handshake
 happens in that thread with a 10 s timeout, so a client that stalls or speaks plain HTTP
@@ -20,6 +21,7 @@ import hmac
 import http.server
 import json
 import os
+import signal
 import socket
 import ssl
 import sys
@@ -87,6 +89,9 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def main():
+    # PID 1 of its container: without a handler the kernel ignores docker stop's SIGTERM
+    # and the engine waits 10 s before SIGKILL; a service exits on it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(CERT, KEY)

@@ -9,8 +9,9 @@
 # usecase-people-counting, usecase-crowd) on this node's engine, each a long-running
 # busybox process of the image evadrill-usecase:1 (loaded into the engine beforehand,
 # no registry), --network none, labelled com.nec.eva.app=NAME, that exits 0 on SIGTERM and
-# 3 (a crash) on SIGUSR1; then starts EVA's REST API
-# (eva-rest.service: https://:3000/versions, basic auth) and waits until it listens.
+# 3 (a crash) on SIGUSR1; then starts EVA's REST API, like EVA's other components a
+# container on the node's engine (eva-rest: https://:3000/versions, basic auth; see below),
+# and waits until it listens.
 # Exit status: 0 started (also when already running), 1 a service is down or a step
 # failed, 2 usage.
 #
@@ -28,7 +29,7 @@
 set -euo pipefail
 
 readonly apps=(usecase-watchlist usecase-gender-age usecase-people-counting usecase-crowd)
-readonly image=evadrill-usecase:1
+readonly image=evadrill-usecase:1 rest=eva-rest
 readonly state_dir=/run/eva-master
 # PID 1 of each application: idles; exits 0 on docker stop (SIGTERM), and 3 on SIGUSR1, as
 # an application that crashes. For the drills: docker exec NAME kill -USR1 1 (the engine
@@ -78,15 +79,30 @@ for app in "${apps[@]}"; do
   echo "EVA master: started $app (${id:0:12})"
 done
 
-systemctl start eva-rest.service
+# The REST API: the node's python3 (/usr/lib/eva-drill/eva-rest.py) in a container of the
+# application image, on the node's network (port 3000 of the node and of the floating IP),
+# with the node's /usr and the API's certificate and credentials read-only (Debian's merged
+# /usr: /lib and /lib64 are in it). So it lives and dies with the engine as EVA's
+# components do: a frozen or killed engine takes it along, an engine restart brings it back.
+state=$(docker inspect -f '{{.State.Status}}' "$rest" 2>/dev/null) || state=
+if [ "$state" != running ]; then
+  [ -z "$state" ] || docker rm -f "$rest" >/dev/null
+  if ! docker run -d --name "$rest" --network host --hostname "$(hostname)" --restart always \
+    --label com.nec.eva.component=rest-api --env-file /etc/eva-drill/eva-rest.env \
+    -v /usr:/usr:ro -v /usr/lib:/lib:ro -v /usr/lib64:/lib64:ro -v /etc/eva-drill:/etc/eva-drill:ro \
+    "$image" /usr/bin/python3 /usr/lib/eva-drill/eva-rest.py >/dev/null; then
+    echo "EVA master: could not start the REST API ($rest)" >&2
+    exit 1
+  fi
+fi
 for _ in $(seq 300); do
   if (: </dev/tcp/127.0.0.1/3000) 2>/dev/null; then
     echo "EVA master: started (REST API on port 3000)"
     exit 0
   fi
-  systemctl is-active --quiet eva-rest.service || break
+  [ "$(docker inspect -f '{{.State.Running}}' "$rest" 2>/dev/null)" = true ] || break
   sleep 0.1
 done
-echo "EVA master: the REST API (eva-rest.service) does not listen on port 3000" >&2
-journalctl -u eva-rest.service -n 10 --no-pager >&2 || true
+echo "EVA master: the REST API ($rest) does not listen on port 3000" >&2
+docker logs --tail 10 "$rest" >&2 || true
 exit 1

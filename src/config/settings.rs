@@ -129,7 +129,7 @@ super::declare_settings! {
         ..Meta::NONE
     };
     engine_unit: String = "docker.service".into(), check any, Meta {
-        doc: "The systemd unit of the container engine: when the engine does not answer and this unit is failed or stopped, so that nothing will restart it, eva-genw fails at once instead of waiting daemon_grace; when the engine is frozen (its socket takes the connection but does not answer in 3 s), eva-stop stops this unit before the stop script, whose docker commands would hang (empty: neither)",
+        doc: "The systemd unit of the container engine: when the engine does not answer and this unit is failed or stopped, so that nothing will restart it, eva-genw fails at once instead of waiting daemon_grace; when the engine is frozen (its socket takes the connection but does not answer GET /_ping in 1 s: a healthy engine answers it from memory), eva-stop stops this unit before the stop script, whose docker commands would hang (empty: neither)",
         flag: Flag::Value("UNIT"),
         read_by: START | STOP | GENW,
         ..Meta::NONE
