@@ -8,10 +8,15 @@
 #      private real Docker engines (eva-genw);
 #   4. the release for RHEL 7 (scripts/test-release.sh: builds dist/ with scripts/release.sh,
 #      checks the glibc 2.17 ceiling, the RPM and the tarball). Run when no cargo test
-#      arguments are given (a run of a subset of the cargo tests skips it).
+#      arguments are given (a run of a subset of the cargo tests skips it);
+#   5. the short failover drill (scripts/drill.sh with its defaults: eva-ha, each fault
+#      once, on a pair of drill nodes; it fails when eva-ha lost a row, failed over for
+#      nothing, missed a recovery or ran anything on both nodes). Also only without
+#      arguments; its records stay in target/drill/.
 # Before all of them, when no arguments are given, the gates: `cargo fmt --check`
 # (rustfmt.toml), `cargo clippy --all-targets -- -D warnings` and scripts/lint.sh
-# (shellcheck); each fails the run.
+# (shellcheck) and the unit tests of the drills' verdict (scripts/drill/test_verdict.py);
+# each fails the run.
 # Every prerequisite is required here: a missing one fails the run, it never skips.
 #   scripts/test.sh [cargo test arguments...]
 set -euo pipefail
@@ -27,6 +32,8 @@ if [ $# -eq 0 ]; then
   cargo clippy --quiet --locked --all-targets -- -D warnings
   say "gate: scripts/lint.sh (shellcheck)"
   scripts/lint.sh
+  say "gate: the drills' verdict and report (scripts/drill/test_verdict.py)"
+  python3 -m unittest discover -s scripts/drill -p 'test_*.py'
 fi
 
 command -v jq >/dev/null || apt_install jq
@@ -35,6 +42,7 @@ command -v openssl >/dev/null || apt_install openssl   # and its certificates ar
 engine_ensure_busybox # a static /bin/busybox: the containers of the eva-genw tests
 command -v podman >/dev/null || apt_install podman
 command -v runc >/dev/null || apt_install runc      # podman's OCI runtime where crun refuses hybrid cgroups
+command -v psql >/dev/null || apt_install postgresql-client # the drill's writer, through the floating IP
 scripts/ensure-docker.sh
 say "node image: $(scripts/node-image.sh)"
 say "drill node image: $(scripts/node-image.sh --drill)"
@@ -46,4 +54,6 @@ cargo test --quiet --locked "$@"
 if [ $# -eq 0 ]; then
   say "release: scripts/test-release.sh"
   scripts/test-release.sh
+  say "drill: scripts/drill.sh (each fault once)"
+  scripts/drill.sh
 fi
