@@ -153,6 +153,40 @@ fn a_container_killed_by_an_engine_restart_is_caught() {
 }
 
 #[test]
+fn a_container_the_restarted_engine_does_not_bring_back_fails_after_the_grace() {
+    // Without live restore the engine stops its containers (exit 0: ignored) and starts
+    // again only those whose restart policy says so: "lost" (on-failure) stays down.
+    let Some(mut engine) = Engine::start(false) else { return };
+    let idle = "trap 'exit 0' TERM; sleep 1000 & wait";
+    engine.ok(&["run", "-d", "--name", "back", "--restart", "always", IMAGE, "sh", "-c", idle]);
+    let lost = engine.ok(&["run", "-d", "--name", "lost", "--restart", "on-failure", IMAGE, "sh", "-c", idle]);
+    let mut monitor = engine.genw(&["--initial-delay", "0", "--daemon-grace", "5"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.shut_down();
+    engine.launch();
+    monitor.wait_for("answers again", SOON);
+    let (code, _) = monitor.exit(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    let error = monitor.error_line();
+    assert!(
+        error.contains(&format!(
+            "1 container(s) that ran before the docker engine went away do not run again 5s after it came back: lost ({}, exited, exit code 0)",
+            &lost[..12]
+        )),
+        "{}",
+        monitor.output()
+    );
+    // With it removed, an engine restart that brings "back" back is no failure.
+    engine.ok(&["rm", "-f", "lost"]);
+    let mut monitor = engine.genw(&["--initial-delay", "0", "--daemon-grace", "5"]);
+    monitor.wait_for("watching docker", SOON);
+    engine.shut_down();
+    engine.launch();
+    monitor.wait_for("container(s) that ran before the docker engine went away run again", Duration::from_secs(30));
+    assert!(monitor.is_running(), "{}", monitor.output());
+}
+
+#[test]
 fn an_engine_unreachable_beyond_the_grace_fails() {
     let Some(mut engine) = Engine::start(false) else { return };
     let mut monitor = engine.genw(&["--initial-delay", "0", "--daemon-grace", "2"]);

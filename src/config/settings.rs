@@ -123,7 +123,7 @@ super::declare_settings! {
         ..Meta::NONE
     };
     daemon_grace: Duration = Duration::from_secs(60), check any, Meta {
-        doc: "Seconds the container engine may stay unreachable before eva-genw fails (0: forever)",
+        doc: "Seconds the container engine may stay unreachable before eva-genw fails, and that the containers which ran before it went away may take to run again once it is back (0: forever, and no such check)",
         flag: Flag::Value("SECS"),
         read_by: GENW,
         ..Meta::NONE

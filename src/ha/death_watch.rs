@@ -7,7 +7,11 @@
 //! restart), we reconnect with backoff, resume from the last event's time (the boundary
 //! event comes again and is recognised), and also look at every container that finished
 //! since: the engine emits no event for containers it finds dead when it comes back. An
-//! engine unreachable for longer than the grace is itself a failure.
+//! engine unreachable for longer than the grace is itself a failure, and so is a container
+//! that ran before the engine went away and does not run again within the grace after it
+//! came back: an engine restarted without live-restore stops the containers it finds (exit
+//! 0 on their SIGTERM, which does not count) and starts again only those whose restart
+//! policy says so; the others would stay down, unnoticed, with the master on.
 //!
 //! A death is judged by the container's own state (`inspect`) when it still exists, since a
 //! label named `exitCode` overrides the event's attribute; by the event when it is gone.
@@ -23,6 +27,10 @@ use crate::sys::runtime::inspect::ContainerState;
 use crate::sys::signals;
 use crate::sys::systemd::{Systemd, UnitState};
 
+/// A container that died this shortly before the engine went away was stopped by the engine
+/// stopping (docker gives each container 10 s, in parallel): it is expected back, as one
+/// the engine stops when it comes back after dying.
+const ENGINE_STOPPING: Duration = Duration::from_secs(15);
 /// Two accounts of one death (its event, `inspect`'s FinishedAt) lie at most this far apart.
 pub const SAME_DEATH: i64 = 2_000_000_000;
 /// Reconnection delays, the last repeated.
@@ -185,6 +193,8 @@ pub trait Engine {
     fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>>;
     /// The containers that have finished, by id.
     fn finished(&self) -> anyhow::Result<Vec<String>>;
+    /// The containers running now, in scope.
+    fn running(&self) -> anyhow::Result<Vec<ContainerState>>;
 }
 
 /// What a subscription yields at a time.
@@ -275,6 +285,11 @@ impl Engine for Runtime {
 
     fn finished(&self) -> anyhow::Result<Vec<String>> {
         Runtime::finished(self)
+    }
+
+    fn running(&self) -> anyhow::Result<Vec<ContainerState>> {
+        let ids = Runtime::running(self)?;
+        Ok(Runtime::inspect(self, &ids)?.into_iter().filter(|s| s.running).collect())
     }
 }
 
@@ -376,6 +391,14 @@ pub struct Watcher<'a, E: Engine, H: Host> {
     probe_failed: bool,
     /// Since when the engine's unit says it is down for good.
     down_for_good_since: Option<Instant>,
+    /// The containers that ran when the last subscription started (or the last check of
+    /// them ended): what an engine that goes away and comes back has to run again, but
+    /// those that died well before it went away ([`ENGINE_STOPPING`]).
+    residents: Vec<String>,
+    /// The deaths seen since the residents were taken, and when.
+    died: Vec<(String, Instant)>,
+    /// After an outage: when those must run again (the grace after the engine came back).
+    expect_back: Option<(Instant, Vec<String>)>,
     said_watching: bool,
     said_unreachable: bool,
 }
@@ -399,6 +422,9 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
             probe_at: host.now() + QUIET_PROBE,
             probe_failed: false,
             down_for_good_since: None,
+            residents: Vec::new(),
+            died: Vec::new(),
+            expect_back: None,
             said_watching: false,
             said_unreachable: false,
         }
@@ -411,7 +437,10 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
             self.host.check()?;
             let verdict = match self.phase {
                 Phase::Connecting => self.connect()?,
-                Phase::Listening { .. } => self.listen()?,
+                Phase::Listening { .. } => {
+                    self.check_back()?;
+                    self.listen()?
+                }
             };
             if let Some(death) = verdict.or_else(|| self.held_due()) {
                 return Ok(death);
@@ -520,6 +549,8 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
         // holds.
         self.check_grace()?;
         let sub = self.engine.subscribe(self.watermark)?;
+        let after_outage = self.catch_up_from.is_some() && (self.outage.is_some() || self.expect_back.is_some());
+        let went_away = self.outage.as_ref().map_or_else(|| self.host.now(), |o| o.since);
         if let Some(mark) = self.catch_up_from.take() {
             let after = self
                 .outage
@@ -530,12 +561,38 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                 return Ok(Some(death));
             }
         }
+        match (after_outage, self.watch.daemon_grace) {
+            // The engine came back: those that ran before must run again within the grace
+            // (from now, also when it went away again before the last check).
+            (true, Some(grace)) => {
+                let due = self.host.now() + grace;
+                // Those that died well before it went away were stopped on purpose.
+                let stopped_before = went_away.checked_sub(ENGINE_STOPPING).unwrap_or(went_away);
+                let died = std::mem::take(&mut self.died);
+                self.residents.retain(|id| !died.iter().any(|(d, at)| d == id && *at < stopped_before));
+                match &mut self.expect_back {
+                    Some((at, _)) => *at = due,
+                    None if !self.residents.is_empty() => {
+                        tracing::info!(
+                            "{} container(s) ran before the engine went away: each must run again within {}",
+                            self.residents.len(),
+                            Secs(grace)
+                        );
+                        self.expect_back = Some((due, std::mem::take(&mut self.residents)));
+                    }
+                    None => self.take_residents(),
+                }
+            }
+            _ if self.expect_back.is_none() => self.take_residents(),
+            _ => {}
+        }
         if !self.said_watching {
             tracing::info!(
-                "watching {} {version} for container deaths: `{}`; ignoring exit codes {:?}",
+                "watching {} {version} for container deaths: `{}`; ignoring exit codes {:?}; {} container(s) running",
                 self.engine.name(),
                 sub.command(),
-                self.watch.ignore_exit_codes
+                self.watch.ignore_exit_codes,
+                self.residents.len()
             );
             self.said_watching = true;
         }
@@ -544,6 +601,62 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
         self.alive();
         self.phase = Phase::Listening { sub, since: self.host.now() };
         Ok(None)
+    }
+
+    /// Notes the containers running now, as the residents.
+    fn take_residents(&mut self) {
+        match self.engine.running() {
+            Ok(states) => {
+                self.residents = states.into_iter().map(|s| s.id).collect();
+                self.died.clear();
+            }
+            Err(e) => {
+                tracing::warn!("cannot list the running containers: {e:#}; an engine that restarts will not be checked for them");
+                self.residents.clear();
+            }
+        }
+    }
+
+    /// Once the grace after an outage is over: a failure when a container that ran before
+    /// it exists and does not run (one that is gone was removed: not ours to judge).
+    fn check_back(&mut self) -> anyhow::Result<()> {
+        match &self.expect_back {
+            Some((due, _)) if self.host.now() >= *due => {}
+            _ => return Ok(()),
+        }
+        let Some((_, expected)) = self.expect_back.take() else { return Ok(()) };
+        let engine = self.engine.name();
+        if let Some(stop) = self.planned_stop() {
+            tracing::info!(
+                "not checking the containers that ran before the {engine} engine went away: the node is being stopped ({stop})"
+            );
+            return Ok(());
+        }
+        let states = match self.engine.inspect(&expected) {
+            Ok(states) => states,
+            Err(e) => {
+                tracing::warn!("cannot inspect the containers that ran before the {engine} engine went away: {e:#}");
+                return Ok(());
+            }
+        };
+        let away: Vec<String> = states
+            .iter()
+            .filter(|s| !s.running)
+            .map(|s| format!("{} ({}, {}, exit code {})", s.name, short(&s.id), s.status, s.exit_code))
+            .collect();
+        if !away.is_empty() {
+            let grace = self.watch.daemon_grace.map_or_else(String::new, |g| format!(" {}", Secs(g)));
+            return Err(failed(format!(
+                "{} container(s) that ran before the {engine} engine went away do not run again{grace} after it came back: {}",
+                away.len(),
+                away.join(", ")
+            )));
+        }
+        let gone = expected.len() - states.len();
+        let removed = if gone > 0 { format!(" ({gone} removed meanwhile)") } else { String::new() };
+        tracing::info!("the {} container(s) that ran before the {engine} engine went away run again{removed}", states.len());
+        self.take_residents();
+        Ok(())
     }
 
     /// Listening: one read from the subscription; a probe when it has been quiet.
@@ -635,6 +748,9 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                 if self.judged.event_seen(&ev.id, ev.time_ns) {
                     tracing::debug!("event for {} at {} seen before", short(&ev.id), ev.time_ns);
                     return None;
+                }
+                if self.expect_back.is_none() {
+                    self.died.push((ev.id.clone(), self.host.now()));
                 }
                 let state = match self.engine.inspect(std::slice::from_ref(&ev.id)) {
                     Ok(states) => states.into_iter().next(),
@@ -838,6 +954,9 @@ mod tests {
         states: Vec<ContainerState>,
         /// Finished containers, each listed once that many subscriptions were made.
         finished: Vec<(usize, String)>,
+        /// Containers that run until that many subscriptions were made (their state's
+        /// `running` follows).
+        residents: Vec<(usize, String)>,
         /// The `since` of each subscription.
         subscribed_since: Vec<i64>,
     }
@@ -891,7 +1010,21 @@ mod tests {
         }
 
         fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>> {
-            Ok(self.script.borrow().states.iter().filter(|s| ids.contains(&s.id)).cloned().collect())
+            let script = self.script.borrow();
+            let made = script.subscribed_since.len();
+            let mut states: Vec<ContainerState> = script.states.iter().filter(|s| ids.contains(&s.id)).cloned().collect();
+            for state in &mut states {
+                if let Some((until, _)) = script.residents.iter().find(|(_, id)| *id == state.id) {
+                    state.running = made < *until;
+                    state.status = if state.running { "running".into() } else { "exited".into() };
+                }
+            }
+            Ok(states)
+        }
+
+        fn running(&self) -> anyhow::Result<Vec<ContainerState>> {
+            let ids: Vec<String> = self.script.borrow().states.iter().map(|s| s.id.clone()).collect();
+            Ok(self.inspect(&ids)?.into_iter().filter(|s| s.running).collect())
         }
 
         fn finished(&self) -> anyhow::Result<Vec<String>> {
@@ -976,6 +1109,14 @@ mod tests {
         fn finished_after(mut self, n: usize, state: ContainerState) -> Drill {
             self.script.finished.push((n, state.id.clone()));
             self.script.states.push(state);
+            self
+        }
+
+        /// A container running from the start until `n` subscriptions were made
+        /// (`usize::MAX`: for good).
+        fn resident_until(mut self, n: usize, id: &str) -> Drill {
+            self.script.residents.push((n, id.to_owned()));
+            self.script.states.push(ContainerState { id: id.into(), ..state(true, 0, None, false) });
             self
         }
 
@@ -1212,5 +1353,56 @@ mod tests {
         // Before the planned stop, the same death counts.
         let out = Drill::new().subscription(vec![die("aaaa", 143, at(2))]).run();
         assert_eq!(out.death().id, "aaaa");
+    }
+
+    /// An engine restart: the first subscription ends, the engine is away for a few
+    /// seconds, then answers again and the second subscription holds.
+    fn engine_restart() -> Drill {
+        Drill::new().subscription(vec![Feed::Ended("exit status 1".into())]).pings_fail(4)
+    }
+
+    #[test]
+    fn a_container_that_does_not_run_again_after_the_engine_came_back_fails() {
+        let out = engine_restart().resident_until(2, "aaaa").resident_until(usize::MAX, "bbbb").run();
+        assert_eq!(
+            out.error(),
+            "1 container(s) that ran before the docker engine went away do not run again 60s after it came back: crowd (aaaa, exited, exit code 0)"
+        );
+        // The grace counts from the engine's return, a few seconds after it went away.
+        assert!(out.took >= Duration::from_secs(60) && out.took < Duration::from_secs(66), "{:?}", out.took);
+    }
+
+    #[test]
+    fn containers_that_run_again_after_the_engine_came_back_are_watched_on() {
+        let out = engine_restart().resident_until(usize::MAX, "aaaa").run_for(Duration::from_secs(300));
+        assert!(out.error().contains("interrupted"), "{}", out.error());
+        // Without an outage, a container that stops is judged by its death alone.
+        let out = Drill::new().resident_until(1, "aaaa").subscription(vec![]).run_for(Duration::from_secs(300));
+        assert!(out.error().contains("interrupted"), "{}", out.error());
+    }
+
+    #[test]
+    fn a_container_stopped_well_before_the_outage_is_not_expected_back() {
+        // Stopped, then 20 s later the engine goes away: the stop was someone's.
+        let quiet_20s = vec![Feed::Quiet; 40];
+        let feeds = [vec![die("aaaa", 0, at(1))], quiet_20s, vec![Feed::Ended("exit status 1".into())]].concat();
+        let out = Drill::new().resident_until(2, "aaaa").subscription(feeds).pings_fail(4).run_for(Duration::from_secs(300));
+        assert!(out.error().contains("interrupted"), "{}", out.error());
+        // Stopped as the engine went away (it stops its containers as it stops): expected back.
+        let out = Drill::new()
+            .resident_until(2, "aaaa")
+            .subscription(vec![die("aaaa", 0, at(1)), Feed::Ended("exit status 1".into())])
+            .pings_fail(4)
+            .run_for(Duration::from_secs(300));
+        assert!(out.error().contains("do not run again 60s after it came back: crowd (aaaa, exited"), "{}", out.error());
+    }
+
+    #[test]
+    fn during_a_planned_stop_the_containers_are_not_expected_back() {
+        let out = engine_restart()
+            .resident_until(2, "aaaa")
+            .planned_stop_after(Duration::from_secs(30))
+            .run_for(Duration::from_secs(300));
+        assert!(out.error().contains("interrupted"), "{}", out.error());
     }
 }

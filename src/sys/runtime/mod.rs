@@ -193,6 +193,17 @@ impl Runtime {
         Ok(out.stdout.split_whitespace().map(str::to_owned).collect())
     }
 
+    /// The ids of the containers that are running, in scope as far as the runtime can filter
+    /// (label filters).
+    pub fn running(&self) -> anyhow::Result<Vec<String>> {
+        let mut cmd = self.cmd().args(["ps", "--no-trunc", "--quiet", "--filter", "status=running"]);
+        for f in self.filters.iter().filter(|f| matches!(f, Filter::Label(_))) {
+            cmd = cmd.arg("--filter").arg(f.arg());
+        }
+        let out = cmd.checked_output()?;
+        Ok(out.stdout.split_whitespace().map(str::to_owned).collect())
+    }
+
     /// The ids of the containers that are exited or dead, in scope as far as the runtime
     /// can filter (label filters).
     pub fn finished(&self) -> anyhow::Result<Vec<String>> {
