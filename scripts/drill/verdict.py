@@ -217,7 +217,7 @@ def main():
     down_from = None
     for r in rounds:
         t = min(v[0] for v in r.values())
-        if t < t0:
+        if t < t0 or len(r) < 2:  # a round the end of the probe cut short
             continue
         full = any(int(v[1].get("apps", "0")) >= 4 for v in r.values())
         if not full and down_from is None:
