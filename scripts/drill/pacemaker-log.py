@@ -21,6 +21,8 @@ is UTC on the drill nodes) and writes, flushed line by line:
                                          (from eva-ha's lines, as clusterpro.sh reckons
                                          them; 0 when none ran), LOG: its output's file
                                          name in CTL, or "-"
+    EPOCH peer NAME lost|member          the controller saw node NAME leave (or join) the
+                                         cluster's membership
 """
 
 import calendar
@@ -33,6 +35,7 @@ LINE = re.compile(r"^(\w{3} +\d+ \d\d:\d\d:\d\d(?:\.\d+)?) (\S+) +(\S+) +\[\d+\]
 BEGIN = re.compile(r"Requesting local execution of (\w+) operation for (\S+) on ")
 RESULT = re.compile(r"Result of (\w+) operation for (\S+) on \S+: (.*?) \|.* key=(\S+) rc=(-?\d+)")
 OUTPUT = re.compile(r"^(\S+)_(start|stop|monitor)_\d+\[(\d+)\] error output \[ ?(.*?) ?\]$")
+PEER = re.compile(r"^Node (\S+) state is now (lost|member)\b")
 EVA_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) +(.*)$")
 
 
@@ -72,7 +75,7 @@ def main():
         m = LINE.match(line.rstrip("\n"))
         if not m:
             continue
-        stamp, _, _, func, level, msg = m.groups()
+        stamp, _, daemon, func, level, msg = m.groups()
         try:
             t = log_epoch(stamp)
         except ValueError:
@@ -99,6 +102,10 @@ def main():
             lines.append((te, text))
             with open(os.path.join(ctl, name), "a", encoding="utf-8") as f:
                 f.write(f"{te:.6f} {text}\n")
+            continue
+        p = PEER.match(msg)
+        if p and daemon == "pacemaker-controld":
+            print(f"{t:.6f} peer {p.group(1)} {p.group(2)}", flush=True)
             continue
         b = BEGIN.search(msg)
         if b:

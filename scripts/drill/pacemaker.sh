@@ -65,9 +65,14 @@
 #   activate-failed node=N what=exec|resources rsc=R   a member's start failed on N
 #   resources-released node=N  eva-disk stopped on N (the IP went before it)
 #   stop-failed node=N rsc=R   a member's stop failed: without fencing Pacemaker blocks it
-# and from this script: cluster-start, node-down node=N (its container stopped running,
-# polled every 0.2 s), failover from=N to=M reason=monitor-error|server-down|... (the group
-# leaves N unasked: the first stop of a member on the active node, or its node down),
+#   node-down node=N           the other node's controller saw N leave the membership (the
+#                              cluster's own detection: Corosync's token timeout, ~6 s
+#                              after a power loss here)
+#   failover from=N to=M reason=monitor-error|server-down|start-failed
+#                              the group leaves N unasked: the first stop of a member on
+#                              the active node, or its node down
+# and from this script: cluster-start, node-stopped node=N (its container stopped running,
+# polled every 0.2 s: for the record, not a detection),
 # move-begin, move-end, group-stopped (the group stopped everywhere: asked, or nothing
 # began for 30 s after a release), cluster-stop.
 # What it does not model or measure: fencing (none: a node that is lost but still runs
@@ -254,6 +259,15 @@ on_record() {
         ev "EPOCH=$t" "resources-released node=$n"
       fi
       ;;
+    peer:*) # op: the node's name, rsc: lost or member
+      local m=${op##*-}
+      [[ "$m" == [12] ]] || return 0
+      if [ "$rsc" = lost ]; then
+        node_down "$m" "$t"
+      else
+        down[m]=''
+      fi
+      ;;
     result:probe)
       # A probe finding a member running where the cluster did not start it.
       if [ "$rc" != 7 ] && [ "$rc" != 0 ]; then
@@ -290,20 +304,30 @@ group_stopped() {
   ! grep -E "<resource id=\"($disk_rsc|$vip_rsc|$master_rsc)\"" <<<"$xml" | grep -q 'active="true"'
 }
 
+# node-down N T: node N left the cluster (its peer's controller says so, at T).
+node_down() {
+  local n=$1 t=$2
+  [ -z "${down[n]}" ] || return 0
+  down[n]=1
+  ev "EPOCH=$t" "node-down node=$n"
+  if [ "$n" = "$active" ] || [ "$n" = "$where" ]; then
+    last_failure[n]=server-down
+    leaving "$n" "$t"
+    [ "$active" != "$n" ] || set_active none
+    where=none
+  fi
+}
+
+# The containers' state, polled: a node's container that stopped running (the membership
+# notices it later, node_down).
 check_nodes() {
   local n
   for n in 1 2; do
     if alive "$n"; then
-      down[n]=''
-    elif [ -z "${down[n]}" ]; then
-      down[n]=1
-      ev "node-down node=$n"
-      if [ "$n" = "$active" ] || [ "$n" = "$where" ]; then
-        last_failure[n]=server-down
-        leaving "$n" "$EPOCHREALTIME"
-        [ "$active" != "$n" ] || set_active none
-        where=none
-      fi
+      stopped[n]=''
+    elif [ -z "${stopped[n]}" ]; then
+      stopped[n]=1
+      ev "node-stopped node=$n (its container is not running)"
     fi
   done
 }
@@ -353,7 +377,7 @@ cmd_run() {
   }
   active=none where=none moving='' move_to='' stopping='' failover_from='' home_constraint=''
   released_at=''
-  local -a seen=(0 0 0) down=('' '' '') begun=('' '' '') last_failure=('' '' '')
+  local -a seen=(0 0 0) down=('' '' '') stopped=('' '' '') begun=('' '' '') last_failure=('' '' '')
   mkdir -p "$ctl"
   set_active none
   trap 'stop_followers; exit 143' TERM
