@@ -356,6 +356,7 @@ finish() {
   local rc=$1 n
   n=$(any_node) && docker exec "$pair-$n" crm_mon -1 -r -f >>"$ctl/cluster.log" 2>&1
   stop_followers
+  rm -f "$ctl/records.tmp"
   ev "cluster-stop"
   exit "$rc"
 }

@@ -3,7 +3,7 @@
 
 Reads the cycles that scripts/drill.sh recorded (one JSON object a line, from
 scripts/drill/verdict.py), writes them to JSON as one list, prints a table per
-implementation and fault (cycles; median and max detection and downtime; median overhead;
+driver, implementation and fault (cycles; median and max detection and downtime; median overhead;
 lost rows, false failovers, misses, double active, summed), and exits 1 when an eva-ha
 cycle lost a row (or its rows could not be read back), failed over for nothing, missed a
 recovery or ran anything on both nodes; the guide's scripts are measured, not judged.
@@ -28,11 +28,11 @@ def main():
 
     groups = {}
     for c in cycles:
-        groups.setdefault((c["impl"], c["fault"]), []).append(c)
-    head = f"{'impl':<6} {'fault':<23} {'n':>2} {'detect med/max s':>17} {'downtime med/max s':>19} {'overhead med s':>14} {'lost':>5} {'false':>5} {'missed':>6} {'double':>6}"
+        groups.setdefault((c.get("driver", "clusterpro"), c["impl"], c["fault"]), []).append(c)
+    head = f"{'driver':<10} {'impl':<6} {'fault':<23} {'n':>2} {'detect med/max s':>17} {'downtime med/max s':>19} {'overhead med s':>14} {'lost':>5} {'false':>5} {'missed':>6} {'double':>6}"
     print(head)
     print("-" * len(head))
-    for (impl, fault), cs in sorted(groups.items()):
+    for (driver, impl, fault), cs in sorted(groups.items()):
         det = [c["detect_s"] for c in cs if c.get("detect_s") is not None]
         down = [c["downtime_s"] for c in cs if c.get("downtime_s") is not None]
         over = [c["overhead_s"] for c in cs if c.get("overhead_s") is not None]
@@ -40,7 +40,7 @@ def main():
         unknown = sum(1 for c in cs if c.get("lost_rows") is None)
         lost_s = f"{lost}" + (f"+{unknown}?" if unknown else "")
         print(
-            f"{impl:<6} {fault:<23} {len(cs):>2} "
+            f"{driver:<10} {impl:<6} {fault:<23} {len(cs):>2} "
             f"{fmt(statistics.median(det) if det else None):>8}/{fmt(max(det) if det else None):<8} "
             f"{fmt(statistics.median(down) if down else None):>9}/{fmt(max(down) if down else None):<9} "
             f"{fmt(statistics.median(over) if over else None):>14} {lost_s:>5} "
@@ -52,7 +52,7 @@ def main():
         if c["impl"] == "eva" and (c.get("lost_rows") is None or c["lost_rows"] > 0 or c["false_failover"] or c["missed"] or c["double_active"])
     ]
     for c in bad:
-        print(f"FAIL: cycle {c['cycle']} eva {c['fault']}: lost {c.get('lost_rows')}, false failover {c['false_failover']}, missed {c['missed']}, double active {c['double_active']}")
+        print(f"FAIL: cycle {c['cycle']} {c.get('driver', 'clusterpro')} eva {c['fault']}: lost {c.get('lost_rows')}, false failover {c['false_failover']}, missed {c['missed']}, double active {c['double_active']}")
     sys.exit(1 if bad else 0)
 
 
