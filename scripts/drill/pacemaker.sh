@@ -11,7 +11,10 @@
 #       runs until asked to stop:
 #         touch CTL/move    a planned move to the other node: `crm resource move eva
 #                           NODE`, and once the move is over (the group active again,
-#                           wherever the cluster put it) `crm resource clear eva`
+#                           wherever the cluster put it) `crm resource clear eva`: what an
+#                           administrator does to move one group (`crm node standby`
+#                           is for taking a node out for maintenance, with all it runs;
+#                           the clear keeps the move from pinning the group there)
 #         touch CTL/stop    stop the group (`crm resource stop eva`), wait until no member
 #                           runs anywhere, and exit
 #       and writes CTL/events (one line per step: "EPOCH EVENT key=value...", the events of
