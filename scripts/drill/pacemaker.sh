@@ -83,7 +83,10 @@
 # Pacemaker's restart in place, failure-timeout (fail counts are cleaned up each run),
 # failback, maintenance mode, the guide's scripts. A node powered off and started again
 # (drill.sh restore_node) has Corosync and Pacemaker disabled at boot: run starts them
-# (drill-nodes.sh cluster) and waits until both nodes are online.
+# (drill-nodes.sh cluster) and waits until both nodes are online; a node that comes back
+# while a run goes on is not read again (the drills start nodes again between runs only).
+# The monitor-error time is Pacemaker's: a fault is seen at the next monitor, so the
+# detection includes up to one monitor interval (10 s) of waiting.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
