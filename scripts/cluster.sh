@@ -13,9 +13,8 @@
 #   cluster.sh down NAME                remove both nodes and the network
 # Progress and diagnostics go to stderr. Clusters of different NAMEs are independent
 # (own network, containers and cluster_name), so tests may run several at once.
-# Corosync: knet over the network, no crypto (no authkey), votequorum two_node (a lone
-# survivor keeps quorum, so the default no-quorum-policy=stop is right); logs to the
-# journal. Pacemaker: no fencing device in containers, so stonith-enabled=false.
+# Corosync and Pacemaker as scripts/corosync.sh sets them up (knet, two_node quorum, no
+# fencing: stonith-enabled=false).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,71 +24,9 @@ SAY_PREFIX=cluster
 . "$here/lib.sh" # say, die
 # shellcheck source=scripts/two-nodes.sh
 . "$here/two-nodes.sh" # pair_*: the network, the nodes; install, exec, ip, down; main
+# shellcheck source=scripts/corosync.sh
+. "$here/corosync.sh" # corosync_conf, seed_cib, cluster_*: the cluster on a pair
 usage() { usage_of 4,13; }
-
-corosync_conf() {
-  local name=$1 prefix=$2
-  cat <<EOF
-# Written by eva-ha's scripts/cluster.sh for the test cluster $name.
-totem {
-    version: 2
-    cluster_name: $name
-    transport: knet
-    crypto_cipher: none
-    crypto_hash: none
-}
-
-nodelist {
-    node {
-        ring0_addr: $prefix.11
-        name: $name-1
-        nodeid: 1
-    }
-    node {
-        ring0_addr: $prefix.12
-        name: $name-2
-        nodeid: 2
-    }
-}
-
-quorum {
-    provider: corosync_votequorum
-    two_node: 1
-}
-
-logging {
-    to_logfile: no
-    to_stderr: no
-    to_syslog: yes
-    timestamp: off
-}
-EOF
-}
-
-# The first CIB of each node, written before Pacemaker starts: dc-deadtime 2s instead of
-# the default 20 s that a new controller otherwise waits for a DC to show up before the
-# election (both online ~5 s after start instead of ~24 s), and no fencing from the start.
-# CIB_file: the tools edit a file instead of the live CIB. A CIB without .sig is fine.
-# shellcheck disable=SC2016 # expanded in the node
-seed_cib='set -e
-f=/var/lib/pacemaker/cib/cib.xml
-cibadmin --empty >"$f.new"
-CIB_file="$f.new" crm_attribute --type crm_config --name dc-deadtime --update 2s
-CIB_file="$f.new" crm_attribute --type crm_config --name stonith-enabled --update false
-chown hacluster:haclient "$f.new"
-chmod 0600 "$f.new"
-mv -f "$f.new" "$f"'
-
-# Number of nodes online according to NAME-1's Pacemaker, once a DC is elected.
-online_count() {
-  local xml
-  xml=$(docker exec "$1-1" crm_mon -1 --output-as=xml 2>/dev/null) || { echo 0; return; }
-  if ! grep -q '<current_dc present="true"' <<<"$xml"; then
-    echo 0
-    return
-  fi
-  grep -c '<node name=.* online="true".* pending="false"' <<<"$xml" || true
-}
 
 # node.sh run for node N of cluster $name on $prefix.0/24 (cmd_up's). pair_run adds the
 # systemd flags, --hostname NAME-N, NET_ADMIN (IPaddr2 adds the floating IP) and both nodes
@@ -97,11 +34,11 @@ online_count() {
 # it idle, more per client; docker's default 64 MB is too tight.
 run_node() { pair_run "$name" "$1" "$prefix" --shm-size 256m --label "eva-ha-cluster=$name"; }
 
-start_stack() { docker exec "$name-$1" systemctl start corosync.service pacemaker.service; }
+start_stack() { cluster_start_stack "$name" "$1"; }
 
 cmd_up() {
   [ "$#" -eq 1 ] || usage
-  local name=$1 prefix n t0 count=0
+  local name=$1 prefix n t0
   [[ "$name" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad cluster name: $name"
   "$here/node.sh" image >/dev/null # build once, before two nodes ask at once
   pair_down "$name"
@@ -110,11 +47,7 @@ cmd_up() {
 
   pair_both run_node || die "a node of $name did not boot"
 
-  for n in 1 2; do
-    corosync_conf "$name" "$prefix" | docker exec -i "$name-$n" sh -c \
-      'umask 022 && mkdir -p /etc/corosync && cat >/etc/corosync/corosync.conf'
-    docker exec "$name-$n" sh -c "$seed_cib"
-  done
+  for n in 1 2; do cluster_configure "$name" "$n" "$prefix"; done
   t0=$SECONDS
   if ! pair_both start_stack; then
     for n in 1 2; do
@@ -123,16 +56,7 @@ cmd_up() {
     die "corosync/pacemaker did not start on $name"
   fi
 
-  while [ $((SECONDS - t0)) -lt "$online_timeout" ]; do
-    count=$(online_count "$name")
-    [ "$count" -ge 2 ] && break
-    sleep 1
-  done
-  if [ "$count" -lt 2 ]; then
-    docker exec "$name-1" crm_mon -1 >&2 || true
-    docker exec "$name-1" corosync-cfgtool -s >&2 || true
-    die "both nodes of $name not online within ${online_timeout} s"
-  fi
+  cluster_wait_online "$name" 1 "$online_timeout" || die "both nodes of $name not online within ${online_timeout} s"
   say "both nodes online $((SECONDS - t0)) s after starting corosync and pacemaker"
 
   docker exec "$name-1" crm configure property stonith-enabled=false >&2

@@ -23,6 +23,12 @@
 #   drill-nodes.sh state NAME           each node: shared disk, floating IP, units, the
 #                                       containers on its own engine (stdout)
 #   drill-nodes.sh holder NAME          the node that holds the floating IP, or "none"
+#   drill-nodes.sh cluster NAME         Corosync and Pacemaker running on both nodes, both
+#                                       online (scripts/corosync.sh: two_node quorum, no
+#                                       fencing); configures a node the first time, starts
+#                                       the stack where it is not running (a node powered
+#                                       off and started again: the stack is disabled at
+#                                       boot); no cluster resources are defined here
 #   drill-nodes.sh ip NAME              print the floating IP again
 #   drill-nodes.sh down NAME            remove both nodes, the network and the shared disk
 # Progress and diagnostics go to stderr. Pairs of different NAMEs are independent.
@@ -60,7 +66,9 @@ SAY_PREFIX=drill
 . "$here/lib.sh" # say, die, usage_of
 # shellcheck source=scripts/two-nodes.sh
 . "$here/two-nodes.sh" # pair_*: the network, the nodes; install, exec, ip, down; main
-usage() { usage_of 5,28; }
+# shellcheck source=scripts/corosync.sh
+. "$here/corosync.sh" # cluster_*: Corosync and Pacemaker on the pair (cmd_cluster)
+usage() { usage_of 5,34; }
 
 readonly disk=/shared-disk mount_point=/mnt/shared
 
@@ -95,12 +103,14 @@ set_restart() {
   docker exec "$1" sh -c "cp /usr/share/eva-drill/docker-restart-$2.conf /etc/systemd/system/docker.service.d/restart.conf && systemctl daemon-reload"
 }
 
-# node.sh run --drill, then the node's own engine gets the application image (and stops
+# node.sh run --drill (a /dev/shm of 256 MB, for Pacemaker's IPC when `cluster` runs it),
+# then the node's own engine gets the application image (and stops
 # again: only the cluster starts docker); cmd_up's, for node N.
 run_node() {
   local node=$name-$1 policy=${restart%,*}
   [ "$1" = 1 ] || policy=${restart#*,}
-  pair_run --drill "$name" "$1" "$prefix" -v "$name-shared:$disk" --label "eva-ha-drill=$name" || return 1
+  pair_run --drill "$name" "$1" "$prefix" -v "$name-shared:$disk" --shm-size 256m \
+    --label "eva-ha-drill=$name" || return 1
   set_restart "$node" "$policy"
   docker exec "$node" sh -c 'systemctl start docker.service &&
     docker load -q -i /usr/share/eva-drill/images/usecase.tar &&
@@ -215,6 +225,24 @@ cmd_holder() {
     fi
   done
   echo none
+}
+
+# cmd_cluster's, for node N: configured once, the stack started when it is not running.
+cluster_node() {
+  if ! docker exec "$name-$1" test -e /etc/corosync/corosync.conf; then
+    cluster_configure "$name" "$1" "$prefix" || return 1
+  fi
+  cluster_start_stack "$name" "$1" # a no-op where both run
+}
+
+cmd_cluster() {
+  [ "$#" -eq 1 ] || usage
+  local name=$1 prefix t0=$SECONDS
+  prefix=$(pair_prefix "$name")
+  pair_both cluster_node || die "corosync/pacemaker did not start on $name"
+  cluster_wait_online "$name" 1 "${EVA_HA_CLUSTER_TIMEOUT:-90}" ||
+    die "both nodes of $name not online within ${EVA_HA_CLUSTER_TIMEOUT:-90} s"
+  say "cluster $name: both nodes online ($((SECONDS - t0)) s)"
 }
 
 pair_main "$@"

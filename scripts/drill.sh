@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Failover drills: eva-ha (or the guide's scripts) on a pair of real drill nodes
-# (scripts/drill-nodes.sh), driven by a stand-in for the cluster software, one fault per
-# cycle, measured from a client's side.
-#   scripts/drill.sh [--driver clusterpro] [--impl eva|guide|eva,guide] [--cycles N]
+# (scripts/drill-nodes.sh), driven by the cluster software or a stand-in for it, one
+# fault per cycle, measured from a client's side.
+#   scripts/drill.sh [--driver clusterpro|pacemaker|clusterpro,pacemaker]
+#                    [--impl eva|guide|eva,guide] [--cycles N]
 #                    [--seed S] [--json FILE] [--faults LIST] [--keep]
-# Defaults: the CLUSTERPRO driver (scripts/drill/clusterpro.sh, whose header says what it
-# models), eva-ha, each fault once (--cycles N: each fault N times), the faults in a
-# random order from --seed (default: the time), JSON to target/drill/<time>/drill.json.
-# eva-ha: $EVA_HA_BINARY, else `cargo build --release --locked` here. --keep leaves the
-# nodes up at the end (evadrv-1, evadrv-2; $EVA_DRILL_PAIR names the pair instead of evadrv,
-# so that two drills can run side by side).
+# Defaults: both drivers in turn, each on a fresh pair of nodes, CLUSTERPRO's cycles
+# first: the CLUSTERPRO driver (scripts/drill/clusterpro.sh, a stand-in) and the Pacemaker
+# one (scripts/drill/pacemaker.sh: a real Corosync/Pacemaker cluster with eva-ha's OCF
+# agent), whose headers say what they model; eva-ha (--impl guide: refused for Pacemaker
+# alone, skipped under it among both); each fault once (--cycles N: each fault N times), the
+# faults in a random order from --seed (default: the time), JSON to
+# target/drill/<time>/drill.json. eva-ha: $EVA_HA_BINARY, else `cargo build --release
+# --locked` here. --keep leaves the nodes up at the end (evadrv-1, evadrv-2; $EVA_DRILL_PAIR
+# names the pair instead of evadrv, so that two drills can run side by side).
 #
 # Faults (LIST: comma-separated names; what is expected):
 #   move           a planned move (`clpgrp -m`) to node 2                    move
@@ -31,6 +35,12 @@
 #   start-hang     node 2's master start script hangs; a planned move to it, with
 #                  script_timeout 15 s: the start fails there, rolls back and the group
 #                  ends on node 1 again                                       fallback
+#   postmaster-kill  (Pacemaker only) PostgreSQL's postmaster on node 1 killed -9: the
+#                  unit fails, eva-master's monitor with it, and with
+#                  migration-threshold=1 the group fails over                 failover
+# Skipped: postmaster-kill under CLUSTERPRO (written for the Pacemaker driver, whose
+# expectation it states: a failed monitor that fails over by migration-threshold=1; not yet
+# judged under CLUSTERPRO). Under Pacemaker every fault runs.
 # Every cycle: the group started on node 1 (CLP_EVENT=START), its monitor past its initial
 # delay, then a writer (scripts/drill/writer.sh: a row every 100 ms through the floating
 # IP) and a probe (scripts/drill/prober.sh: eva-verify every ~0.5 s, and each node's
@@ -50,16 +60,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SAY_PREFIX=drill
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh # say, die, usage_of
-usage() { usage_of 5,10; }
+usage() { usage_of 5,16; }
 
 readonly pair=${EVA_DRILL_PAIR:-evadrv} agent_dir=/usr/local/lib/evadrv bound=120 stay_window=25
-readonly all_faults=move,app-exit-3,app-exit-0,app-sigkill,power-loss,dockerd-kill,dockerd-kill-norestart,dockerd-freeze,start-hang
+readonly all_faults=move,app-exit-3,app-exit-0,app-sigkill,power-loss,dockerd-kill,dockerd-kill-norestart,dockerd-freeze,start-hang,postmaster-kill
 
-driver=clusterpro impls=eva cycles=1 seed=$(date +%s) json='' faults=$all_faults keep=''
+drivers=clusterpro,pacemaker impls=eva cycles=1 seed=$(date +%s) json='' faults=$all_faults keep=''
 while [ "$#" -gt 0 ]; do
   case $1 in
     --driver | --impl | --cycles | --seed | --json | --faults) [ "$#" -ge 2 ] || usage ;;&
-    --driver) driver=$2 ;;
+    --driver) drivers=$2 ;;
     --impl) impls=$2 ;;
     --cycles) cycles=$2 ;;
     --seed) seed=$2 ;;
@@ -70,7 +80,9 @@ while [ "$#" -gt 0 ]; do
   esac
   if [ "$1" = --keep ]; then shift; else shift 2; fi
 done
-[ "$driver" = clusterpro ] || die "--driver: only clusterpro is written so far"
+IFS=, read -ra driver_list <<<"$drivers"
+for d in "${driver_list[@]}"; do [[ "$d" == clusterpro || "$d" == pacemaker ]] || die "--driver: clusterpro or pacemaker, not '$d'"; done
+[ "$drivers" != pacemaker ] || [[ ",$impls," != *,guide,* ]] || die "--impl guide: the guide's scripts have no Pacemaker form"
 [[ "$cycles" =~ ^[1-9][0-9]*$ ]] || die "--cycles: a positive number"
 [[ "$seed" =~ ^[0-9]+$ ]] || die "--seed: a number"
 IFS=, read -ra impl_list <<<"$impls"
@@ -127,6 +139,14 @@ install_node() {
 }
 
 running() { [ "$(docker inspect -f '{{.State.Running}}' "$pair-$1" 2>/dev/null)" = true ]; }
+
+# Whether DRIVER runs FAULT with IMPL (skipped, see the header, otherwise).
+runs_under() { # DRIVER IMPL FAULT
+  case $1 in
+    clusterpro) [ "$3" != postmaster-kill ] ;;
+    pacemaker) [ "$2" = eva ] ;;
+  esac
+}
 
 # Node N back as a drill cycle wants it: running (a node powered off is started again and
 # boots), its engine not frozen, the real master start script, Restart=always, the
@@ -192,6 +212,10 @@ dockerd_signal() { # NODE SIGNAL
   docker exec "$pair-$1" sh -c 'pid=$(systemctl show -p MainPID --value docker.service); [ "$pid" != 0 ] && kill "-$1" "$pid"' sh "$2"
 }
 
+# SIGKILL to PostgreSQL's postmaster on node N (its pid: postmaster.pid's first line).
+# shellcheck disable=SC2016 # expanded in the node
+postmaster_kill() { docker exec "$pair-$1" sh -c 'kill -KILL "$(head -1 /var/lib/pgsql/9.5/data/postmaster.pid)"'; }
+
 inject() {
   case $1 in
     move) touch "$ctl/move" ;;
@@ -202,6 +226,7 @@ inject() {
     dockerd-kill | dockerd-kill-norestart) dockerd_signal 1 KILL ;;
     dockerd-freeze) dockerd_signal 1 STOP ;;
     start-hang) touch "$ctl/move" ;;
+    postmaster-kill) postmaster_kill 1 ;;
   esac
 }
 
@@ -228,7 +253,7 @@ run_cycle() { # NUMBER IMPL FAULT
   restore_node 1
   restore_node 2
   arrange "$fault"
-  scripts/drill/clusterpro.sh run "$pair" "$impl" 1 "$ctl" >"$dir/driver.log" 2>&1 &
+  "scripts/drill/$driver.sh" run "$pair" "$impl" 1 "$ctl" >"$dir/driver.log" 2>&1 &
   dpid=$!
   if ! wait_for "$bound" active_is 1 || ! wait_for 30 monitor_running; then
     say "cycle $k: the group did not start on node 1 (see $ctl)"
@@ -277,35 +302,40 @@ run_cycle() { # NUMBER IMPL FAULT
   line=$(python3 scripts/drill/verdict.py "$dir" "$driver" "$impl" "$fault" "$expect" "$t0" "$t_end" "$k")
   line=$(jq -c --argjson s $((SECONDS - started)) '. + {cycle_s: $s}' <<<"$line")
   printf '%s\n' "$line" >>"$out/cycles.jsonl"
-  jq -r '"cycle \(.cycle) \(.impl) \(.fault): expect \(.expect), ended on \(.ended_on // "none"); detect \(.detect_s // "-") s, downtime \(.downtime_s // "-") s, apps down \(.apps_down_s // "-") s, overhead \(.overhead_s // "-") s, cluster \(.cluster_s // "-") s, lost \(.lost_rows // "?")/\(.acked_rows // 0), false failover \(.false_failover), missed \(.missed), double active \(.double_active) (\(.cycle_s) s)"' <<<"$line"
+  jq -r '"cycle \(.cycle) \(.driver) \(.impl) \(.fault): expect \(.expect), ended on \(.ended_on // "none"); detect \(.detect_s // "-") s, downtime \(.downtime_s // "-") s, apps down \(.apps_down_s // "-") s, overhead \(.overhead_s // "-") s, cluster \(.cluster_s // "-") s, lost \(.lost_rows // "?")/\(.acked_rows // 0), false failover \(.false_failover), missed \(.missed), double active \(.double_active) (\(.cycle_s) s)"' <<<"$line"
   jq -r '.details[] | "    " + .' <<<"$line"
 }
 
 say "output in $out; eva-ha: $binary; seed $seed"
-vip=$(scripts/drill-nodes.sh up "$pair")
-scripts/drill-nodes.sh install "$pair" "$binary" >&2
-install_node 1
-install_node 2
-
 RANDOM=$seed
-plan=()
-for _ in $(seq "$cycles"); do
-  for impl in "${impl_list[@]}"; do
-    for f in "${fault_list[@]}"; do plan+=("$impl $f"); done
-  done
-done
-# shuffled by the seed
-for ((i = ${#plan[@]} - 1; i > 0; i--)); do
-  j=$((RANDOM % (i + 1)))
-  tmp=${plan[i]}
-  plan[i]=${plan[j]}
-  plan[j]=$tmp
-done
-
 k=0
-for p in "${plan[@]}"; do
-  k=$((k + 1))
-  run_cycle "$k" "${p% *}" "${p#* }"
+for driver in "${driver_list[@]}"; do
+  plan=()
+  for _ in $(seq "$cycles"); do
+    for impl in "${impl_list[@]}"; do
+      for f in "${fault_list[@]}"; do
+        if runs_under "$driver" "$impl" "$f"; then plan+=("$impl $f"); else say "skipped under $driver: $impl $f"; fi
+      done
+    done
+  done
+  [ "${#plan[@]}" -gt 0 ] || continue
+  # shuffled by the seed
+  for ((i = ${#plan[@]} - 1; i > 0; i--)); do
+    j=$((RANDOM % (i + 1)))
+    tmp=${plan[i]}
+    plan[i]=${plan[j]}
+    plan[j]=$tmp
+  done
+  # A fresh pair for each driver.
+  say "driver $driver: ${#plan[@]} cycles"
+  vip=$(scripts/drill-nodes.sh up "$pair")
+  scripts/drill-nodes.sh install "$pair" "$binary" >&2
+  install_node 1
+  install_node 2
+  for p in "${plan[@]}"; do
+    k=$((k + 1))
+    run_cycle "$k" "${p% *}" "${p#* }"
+  done
 done
 
 python3 scripts/drill/report.py "$out/cycles.jsonl" "$json"

@@ -17,6 +17,11 @@
 #       the custom monitor's script (eva-genw, or the guide's genw.sh), in a session of its
 #       own whose id is kept in /run/evadrv-monitor.pid; exits with the monitor's status.
 #   agent.sh monitor-stop   SIGTERM to the monitor's session, SIGKILL after 5 s.
+#   agent.sh units start|stop SINCE [UNTIL]
+#                           the seconds the units spent starting or stopping from epoch
+#                           SINCE (to UNTIL, default now), as `exec` prints them (for the
+#                           Pacemaker driver, scripts/drill/pacemaker.sh, whose agent runs
+#                           under pacemaker-execd)
 #   agent.sh probe          one line of what runs here, by process, whatever the engine
 #                           says: "postgres=N master=N apps=N engine=STATE" (postgres
 #                           processes, the master's REST stand-in eva-rest.py, application
@@ -31,11 +36,11 @@ readonly path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Seconds the units spent starting (start: Starting... to Started or failed) or stopping
 # (stop: Stopping... to Stopped, deactivated or failed) since epoch $2, from systemd's
 # messages in the journal (the units' own timestamps are gone once an inactive unit is
-# unloaded): the length of the union of those intervals.
+# unloaded): the length of the union of those intervals; $3: until that epoch (0: now).
 unit_seconds() {
   journalctl -o json --no-pager --since "@${2%.*}" _PID=1 2>/dev/null | python3 -c '
 import json, sys
-what, since, units = sys.argv[1], float(sys.argv[2]), set(sys.argv[3:])
+what, since, until, units = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), set(sys.argv[4:])
 begin = {"start": "7d4958e842da4a758f6c1cdc7b36dcc5", "stop": "de5b426a63be47a7b6ac3eaac82e2f6f"}[what]
 end = {"start": {"39f53479d3a045ac8e11786248231fbf", "be02cf6855d2428ba40df7e9d022f03d"},
        "stop": {"9d1aaa27d60140bd96365438aad20286", "7ad2d189f7e94e70a38c781354912448",
@@ -47,7 +52,7 @@ for line in sys.stdin:
     except ValueError:
         continue
     unit, mid, t = e.get("UNIT"), e.get("MESSAGE_ID"), int(e["__REALTIME_TIMESTAMP"]) / 1e6
-    if unit not in units or t < since:
+    if unit not in units or t < since or (until and t > until):
         continue
     if mid == begin and unit not in open_at:
         open_at[unit] = t
@@ -64,7 +69,7 @@ for b, f in sorted(spans):
 if ce is not None:
     total += ce - cs
 print("%.3f" % total)
-' "$1" "$2" "${units[@]}"
+' "$1" "$2" "${3:-0}" "${units[@]}"
 }
 
 script_of() {
@@ -139,9 +144,13 @@ case $sub in
   exec) cmd_exec "$@" ;;
   monitor) cmd_monitor "$@" ;;
   monitor-stop) cmd_monitor_stop ;;
+  units)
+    [[ "${1:-}" == start || "${1:-}" == stop ]] && [ "$#" -ge 2 ] || exit 2
+    unit_seconds "$1" "$2" "${3:-0}"
+    ;;
   probe) cmd_probe ;;
   *)
-    echo "usage: agent.sh exec|monitor|monitor-stop|probe ..." >&2
+    echo "usage: agent.sh exec|monitor|monitor-stop|units|probe ..." >&2
     exit 2
     ;;
 esac

@@ -43,7 +43,7 @@ def main():
 
     groups = {}
     for c in cycles:
-        groups.setdefault((c.get("driver", "-"), c["impl"], c["fault"]), []).append(c)
+        groups.setdefault((c.get("driver", "clusterpro"), c["impl"], c["fault"]), []).append(c)
     head = (
         f"{'driver':<10} {'impl':<5} {'fault':<23} {'n':>3} {'detect med/max':>13} {'downtime med/max':>15} "
         f"{'overhead med/max':>16} {'cluster':>7} {'lost':>5} {'false':>5} {'missed':>6} {'double':>6}"

@@ -105,7 +105,7 @@ def main():
         elif parts[1] == "node" and len(parts) >= 4:
             facts = dict(re.findall(r"(\w+)=(\S+)", " ".join(parts[3:])))
             current[parts[2]] = (t, facts)
-    if current:
+    if len(current) == 2:  # not a round that T_END cut in two
         rounds.append(current)
 
     rest_after = [r for r in rest if r[0] >= t0]

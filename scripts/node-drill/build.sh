@@ -34,7 +34,7 @@
 build_drill() {
   # shellcheck disable=SC2034 # recipe_dir: put's
   local tag=$1 recipe_dir=$here/node-drill pg=/usr/lib/postgresql/15/bin cid f app=evadrill-usecase:1
-  say "building $tag on $base (docker.io, python3 and openssl from the node's Debian mirror)"
+  say "building $tag on $base (docker.io, python3, openssl, kmod and psmisc from the node's Debian mirror)"
   cid=$(docker create --name "evadrill-build-$$" "$base" /bin/true)
   if ! docker export "$cid" | tar -C "$root" -x --numeric-owner; then
     docker rm -f "$cid" >/dev/null
@@ -52,7 +52,9 @@ build_drill() {
   chmod 0755 "$root/usr/sbin/policy-rc.d"
   rm -f "$root/usr/bin/docker" # the test node's stand-in client: docker.io brings the real one
   in_root apt-get -qq -o Acquire::Check-Valid-Until=false update
-  in_root apt-get install -y -qq --no-install-recommends docker.io python3 openssl >/dev/null
+  # kmod and psmisc: modprobe and fuser, which resource-agents' Filesystem (the Pacemaker
+  # drill driver's shared disk resource) insists on finding.
+  in_root apt-get install -y -qq --no-install-recommends docker.io python3 openssl kmod psmisc >/dev/null
   rm -f "$root/usr/sbin/policy-rc.d"
   say "packages installed after ${SECONDS} s"
 
