@@ -6,7 +6,8 @@ scripts/drill/verdict.py), writes them to JSON as one list, prints a table per d
 implementation and fault (cycles; median and max detection, downtime and overhead; median
 of the cluster's own steps; lost rows, false failovers, misses, double active, summed),
 then, where the same run drilled a fault with both eva-ha and the guide's scripts, the
-ratio of their median detection and downtime (guide / eva). Exits 1 when an eva-ha cycle
+ratio of their median detection and downtime (guide / eva) over the cycles that recovered
+("guide missed" when none of the guide's did). Exits 1 when an eva-ha cycle
 lost a row (or its rows could not be read back), failed over for nothing, missed a
 recovery or ran anything on both nodes; the guide's scripts are measured, not judged.
 """
@@ -67,8 +68,13 @@ def main():
             eva, guide = groups[(d, "eva", f)], groups[(d, "guide", f)]
             ratios = []
             for key in ("detect_s", "downtime_s"):
-                e, g = med(values(eva, key)), med(values(guide, key))
-                ratios.append("-" if e is None or g is None or e == 0 else f"{g / e:.1f}x")
+                # Over the cycles that recovered: a miss has no downtime to compare.
+                e = med(values([c for c in eva if not c["missed"]], key))
+                g = med(values([c for c in guide if not c["missed"]], key))
+                if g is None and all(c["missed"] for c in guide):
+                    ratios.append("guide missed")
+                else:
+                    ratios.append("-" if e is None or g is None or e == 0 else f"{g / e:.1f}x")
             print(f"{d:<10} {f:<23} {ratios[0]:>16} {ratios[1]:>18}")
     print(f"JSON: {dst}")
     bad = [

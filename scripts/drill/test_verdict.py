@@ -158,20 +158,29 @@ class ReportTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             base = {"driver": "clusterpro", "fault": "app-exit-3", "detect_s": 0.2, "downtime_s": 6.0, "overhead_s": 0.2,
                     "cluster_s": 2.0, "lost_rows": 0, "false_failover": 0, "missed": 0, "double_active": 0}
-            rows = [dict(base, cycle=1, impl="eva"), dict(base, cycle=2, impl="guide", detect_s=2.0, downtime_s=9.0, missed=1)]
+            rows = [
+                dict(base, cycle=1, impl="eva"),
+                dict(base, cycle=2, impl="guide", detect_s=2.0, downtime_s=9.0),
+                # A miss is not compared: no downtime to speak of.
+                dict(base, cycle=4, impl="guide", detect_s=None, downtime_s=0.0, missed=1),
+                dict(base, cycle=5, impl="eva", fault="dockerd-freeze"),
+                dict(base, cycle=6, impl="guide", fault="dockerd-freeze", detect_s=None, downtime_s=0.0, missed=1),
+            ]
             src, dst = os.path.join(tmp, "cycles.jsonl"), os.path.join(tmp, "drill.json")
             write(src, [json.dumps(r) for r in rows])
             run = subprocess.run([sys.executable, os.path.join(HERE, "report.py"), src, dst], capture_output=True, text=True)
             self.assertEqual(run.returncode, 0, run.stdout)
             self.assertIn("10.0x", run.stdout)  # detection, guide / eva
             self.assertIn("1.5x", run.stdout)  # downtime
+            self.assertRegex(run.stdout, r"dockerd-freeze +guide missed +guide missed")
             with open(dst, encoding="utf-8") as f:
-                self.assertEqual(len(json.load(f)), 2)
+                self.assertEqual(len(json.load(f)), 5)
             rows.append(dict(base, cycle=3, impl="eva", double_active=1))
             write(src, [json.dumps(r) for r in rows])
             run = subprocess.run([sys.executable, os.path.join(HERE, "report.py"), src, dst], capture_output=True, text=True)
             self.assertEqual(run.returncode, 1)
             self.assertIn("FAIL: cycle 3 clusterpro eva app-exit-3", run.stdout)
+            self.assertEqual(run.stdout.count("FAIL:"), 1)
 
 
 if __name__ == "__main__":
