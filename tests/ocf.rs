@@ -129,6 +129,12 @@ fn a_unit_down_or_running_outside_the_cluster_is_an_error_not_7() {
     let run = i.agent(node(), "start").success();
     let run = i.agent(run.test.unit("mongod.service", "state", "inactive\n"), "monitor").status(1);
     assert!(run.stderr.contains("unit(s) no longer active: mongod.service (inactive/dead)"), "{}", run.dump());
+    let run = i.agent(run.test.unit("mongod.service", "state", "active\n"), "monitor").success();
+    // The engine's unit while systemd restarts it is the watcher's to judge (it waits
+    // daemon_grace); failed, it is down for good.
+    let run = i.agent(run.test.unit("docker.service", "state", "activating\n"), "monitor").success();
+    let run = i.agent(run.test.unit("docker.service", "state", "failed\n"), "monitor").status(1);
+    assert!(run.stderr.contains("unit(s) no longer active: docker (failed, result exit-code)"), "{}", run.dump());
     let run = i.agent(run.test, "stop").success();
 
     // Running, but not started by the cluster (no state): partly or wholly, it is 1.

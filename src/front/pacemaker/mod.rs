@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::config::{self, ALL, Config, Given, Origin, Overrides};
 use crate::error::{ExitKind, failed, not_configured};
 use crate::front::cli::OcfArgs;
-use crate::ha::death_watch::now_ns;
+use crate::ha::death_watch::{self, now_ns};
 use crate::ha::node;
 use crate::sys::runtime::Runtime;
 use crate::sys::systemd::{Job, Systemd, UnitState, units_deadline};
@@ -226,7 +226,16 @@ fn monitor(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     if let Some(death) = dir.death() {
         return Err(failed(death));
     }
-    let down: Vec<String> = units.iter().filter(|u| !u.is_active()).map(|u| format!("{} ({})", u.name, u.describe())).collect();
+    // The engine's unit while systemd restarts it (Docker's Restart=always after a crash:
+    // activating, auto-restart) is the watcher's to judge, as eva-genw does: it waits
+    // daemon_grace for the engine, and fails at once when the unit is down for good.
+    let restarting_engine =
+        |u: &UnitState| is_unit(u, &cfg.engine_unit) && matches!(death_watch::classify(u), death_watch::Service::Changing(_));
+    let down: Vec<String> = units
+        .iter()
+        .filter(|u| !u.is_active() && !restarting_engine(u))
+        .map(|u| format!("{} ({})", u.name, u.describe()))
+        .collect();
     if !down.is_empty() {
         return Err(failed(format!("unit(s) no longer active: {}", down.join(", "))));
     }
@@ -239,6 +248,12 @@ fn monitor(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     }
     dir.write(&state)?;
     Ok(OCF_SUCCESS)
+}
+
+/// Whether `unit` is the unit named `name` (`docker` and `docker.service` are one).
+fn is_unit(unit: &UnitState, name: &str) -> bool {
+    let id = |n: &str| if n.contains('.') { n.to_owned() } else { format!("{n}.service") };
+    !name.is_empty() && (id(name) == unit.id || id(name) == id(&unit.name))
 }
 
 fn start(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
