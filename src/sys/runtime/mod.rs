@@ -185,31 +185,34 @@ impl Runtime {
     /// The ids of every container, running or not, in scope as far as the runtime can
     /// filter (label filters).
     pub fn all(&self) -> anyhow::Result<Vec<String>> {
-        let mut cmd = self.cmd().args(["ps", "--all", "--no-trunc", "--quiet"]);
-        for f in self.filters.iter().filter(|f| matches!(f, Filter::Label(_))) {
-            cmd = cmd.arg("--filter").arg(f.arg());
-        }
-        let out = cmd.checked_output()?;
-        Ok(out.stdout.split_whitespace().map(str::to_owned).collect())
+        self.ps_ids(true, &[])
     }
 
     /// The ids of the containers that are running, in scope as far as the runtime can filter
     /// (label filters).
     pub fn running(&self) -> anyhow::Result<Vec<String>> {
-        let mut cmd = self.cmd().args(["ps", "--no-trunc", "--quiet", "--filter", "status=running"]);
-        for f in self.filters.iter().filter(|f| matches!(f, Filter::Label(_))) {
-            cmd = cmd.arg("--filter").arg(f.arg());
-        }
-        let out = cmd.checked_output()?;
-        Ok(out.stdout.split_whitespace().map(str::to_owned).collect())
+        self.ps_ids(false, &["status=running"])
     }
 
     /// The ids of the containers that are exited or dead, in scope as far as the runtime
     /// can filter (label filters).
     pub fn finished(&self) -> anyhow::Result<Vec<String>> {
-        let mut cmd = self.cmd().args(["ps", "--all", "--no-trunc", "--quiet", "--filter", "status=exited"]);
-        if self.kind == Kind::Docker {
-            cmd = cmd.args(["--filter", "status=dead"]);
+        match self.kind {
+            Kind::Docker => self.ps_ids(true, &["status=exited", "status=dead"]),
+            Kind::Podman => self.ps_ids(true, &["status=exited"]),
+        }
+    }
+
+    /// `ps [--all] --no-trunc --quiet` with a `--filter` for each of `filters`, then for each
+    /// label filter of ours: the ids it lists.
+    fn ps_ids(&self, all: bool, filters: &[&str]) -> anyhow::Result<Vec<String>> {
+        let mut cmd = self.cmd().arg("ps");
+        if all {
+            cmd = cmd.arg("--all");
+        }
+        cmd = cmd.args(["--no-trunc", "--quiet"]);
+        for f in filters {
+            cmd = cmd.arg("--filter").arg(f);
         }
         for f in self.filters.iter().filter(|f| matches!(f, Filter::Label(_))) {
             cmd = cmd.arg("--filter").arg(f.arg());
