@@ -447,7 +447,7 @@ fn units(cfg: &Config, r: &mut Report) {
             names.push(state.name.clone());
         }
     }
-    let docker = states.iter().any(|s| s.is_loaded() && (s.id == "docker.service" || s.name == "docker"));
+    let docker = states.iter().any(|s| s.is_loaded() && s.is_named("docker.service"));
     if docker {
         names.push("docker.socket".into());
     }

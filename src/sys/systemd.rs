@@ -44,6 +44,12 @@ impl UnitState {
         self.active_state == "active"
     }
 
+    /// Whether this is the unit `name` names: `docker` and `docker.service` are one.
+    pub fn is_named(&self, name: &str) -> bool {
+        let id = |n: &str| if n.contains('.') { n.to_owned() } else { format!("{n}.service") };
+        !name.is_empty() && (id(name) == self.id || id(name) == id(&self.name))
+    }
+
     pub fn is_failed(&self) -> bool {
         self.active_state == "failed"
     }
@@ -275,6 +281,16 @@ mod tests {
         assert_eq!(s[0].describe(), "active/running");
         assert!(!s[2].is_loaded());
         assert_eq!(s[2].describe(), "not installed (LoadState=not-found)");
+    }
+
+    #[test]
+    fn a_unit_is_named_with_or_without_its_suffix() {
+        let docker = UnitState { name: "docker".into(), id: "docker.service".into(), ..UnitState::default() };
+        let unresolved = UnitState { name: "docker".into(), ..UnitState::default() };
+        for unit in [&docker, &unresolved] {
+            assert!(unit.is_named("docker.service") && unit.is_named("docker"), "{unit:?}");
+            assert!(!unit.is_named("docker.socket") && !unit.is_named("containerd.service") && !unit.is_named(""), "{unit:?}");
+        }
     }
 
     #[test]

@@ -230,7 +230,7 @@ fn monitor(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     // activating, auto-restart) is the watcher's to judge, as eva-genw does: it waits
     // daemon_grace for the engine, and fails at once when the unit is down for good.
     let restarting_engine =
-        |u: &UnitState| is_unit(u, &cfg.engine_unit) && matches!(death_watch::classify(u), death_watch::Service::Changing(_));
+        |u: &UnitState| u.is_named(&cfg.engine_unit) && matches!(death_watch::classify(u), death_watch::Service::Changing(_));
     let down: Vec<String> = units
         .iter()
         .filter(|u| !u.is_active() && !restarting_engine(u))
@@ -248,12 +248,6 @@ fn monitor(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     }
     dir.write(&state)?;
     Ok(OCF_SUCCESS)
-}
-
-/// Whether `unit` is the unit named `name` (`docker` and `docker.service` are one).
-fn is_unit(unit: &UnitState, name: &str) -> bool {
-    let id = |n: &str| if n.contains('.') { n.to_owned() } else { format!("{n}.service") };
-    !name.is_empty() && (id(name) == unit.id || id(name) == id(&unit.name))
 }
 
 fn start(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
