@@ -99,13 +99,13 @@ def main():
             break
         if parts[1] == "rest":
             rest.append((t, parts[2] == "ok", " ".join(parts[3:])))
-            if current:
+            if len(current) == 2:  # a whole round: both nodes (T_END may cut the last in two)
                 rounds.append(current)
             current = {}
         elif parts[1] == "node" and len(parts) >= 4:
             facts = dict(re.findall(r"(\w+)=(\S+)", " ".join(parts[3:])))
             current[parts[2]] = (t, facts)
-    if len(current) == 2:  # not a round that T_END cut in two
+    if len(current) == 2:
         rounds.append(current)
 
     rest_after = [r for r in rest if r[0] >= t0]
@@ -217,7 +217,7 @@ def main():
     down_from = None
     for r in rounds:
         t = min(v[0] for v in r.values())
-        if t < t0 or len(r) < 2:  # a round the end of the probe cut short
+        if t < t0:
             continue
         full = any(int(v[1].get("apps", "0")) >= 4 for v in r.values())
         if not full and down_from is None:
