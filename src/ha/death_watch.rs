@@ -620,11 +620,8 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
     /// Once the grace after an outage is over: a failure when a container that ran before
     /// it exists and does not run (one that is gone was removed: not ours to judge).
     fn check_back(&mut self) -> anyhow::Result<()> {
-        match &self.expect_back {
-            Some((due, _)) if self.host.now() >= *due => {}
-            _ => return Ok(()),
-        }
-        let Some((_, expected)) = self.expect_back.take() else { return Ok(()) };
+        let now = self.host.now();
+        let Some((_, expected)) = self.expect_back.take_if(|(due, _)| now >= *due) else { return Ok(()) };
         let engine = self.engine.name();
         if let Some(stop) = self.planned_stop() {
             tracing::info!(
