@@ -736,6 +736,9 @@ fn a_frozen_engine_behind_a_quiet_stream_fails_after_the_grace() {
     assert_eq!(run.code, Some(1), "{}", run.dump());
     assert_one_error(&run, "eva-ha genw", &["the docker engine has been unreachable for 2s: no answer from ", "frozen.sock"]);
     run.assert_stdout_contains("does not answer while its event stream is quiet");
+    // Word for the stop that follows, which then need not ping the engine again.
+    let word = std::fs::read_to_string(run.test.path("state/engine-unanswered")).unwrap_or_default();
+    assert!(word.starts_with("the docker engine has been unreachable for 2s: no answer from "), "{word:?}\n{}", run.dump());
     // The first probe after 5 s of quiet, unanswered within 1 s (half the grace).
     assert!(run.elapsed >= Duration::from_secs(5) && run.elapsed < Duration::from_secs(12), "{:?}\n{}", run.elapsed, run.dump());
 }
@@ -776,6 +779,8 @@ fn an_engine_whose_unit_failed_fails_at_once_naming_the_unit() {
         &["the docker engine is down and will not come back: its unit docker.service is failed", "systemd is not restarting it"],
     );
     assert!(run.elapsed < Duration::from_secs(5), "not the minute's grace: {:?}\n{}", run.elapsed, run.dump());
+    // A dead engine is no frozen one: its clients fail at once, no word for the stop.
+    assert!(!run.test.path("state/engine-unanswered").exists(), "{}", run.dump());
 }
 
 #[test]
@@ -848,6 +853,8 @@ fn once_counts_an_engine_away_only_beyond_the_grace_across_calls() {
     let run = node.fork().run();
     assert_eq!(run.code, Some(1), "{}", run.dump());
     run.assert_error("eva-ha genw", &["the docker engine has been unreachable for "]);
+    let word = std::fs::read_to_string(run.test.path("state/engine-unanswered")).unwrap_or_default();
+    assert!(word.starts_with("the docker engine has been unreachable for "), "{word:?}\n{}", run.dump());
 }
 
 #[test]

@@ -275,3 +275,55 @@ fn a_frozen_engine_is_stopped_before_the_stop_script() {
         .assert_stdout_contains("docker.service stopped")
         .assert_stdout_contains("EVA master stopped");
 }
+
+/// An engine that answers its pings, on a socket in the test's root.
+fn answering_engine(t: &Test) -> String {
+    let socket = t.root().join("docker.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
+        }
+    });
+    format!("unix://{}", socket.display())
+}
+
+const UNANSWERED: &str = "state/engine-unanswered";
+
+#[test]
+fn the_monitors_word_that_the_engine_did_not_answer_stops_it_first_without_a_ping() {
+    let t = Test::new().active(&IDS).write(UNANSWERED, "the docker engine has been unreachable for 10s: no answer\n");
+    // The engine answers now: only the monitor's word can make the stop take it for frozen.
+    let host = answering_engine(&t);
+    let run = eva_stop(t.env("DOCKER_HOST", &host)).success();
+    assert_eq!(run.changes(), ["stop -- docker.service", STOP_CALL], "{}", run.dump());
+    run.assert_stdout_contains(
+        "the container engine does not answer (the monitor found: the docker engine has been unreachable for 10s: no answer)",
+    )
+    .assert_states("inactive");
+    assert!(!run.test.path(UNANSWERED).exists(), "the word is taken once\n{}", run.dump());
+}
+
+#[test]
+fn a_stale_word_from_the_monitor_is_dropped_and_the_engine_pinged() {
+    let t = Test::new().active(&IDS).write(UNANSWERED, "the docker engine has been unreachable for 10s: no answer\n");
+    let three_minutes_ago = std::time::SystemTime::now() - Duration::from_secs(180);
+    std::fs::File::options().write(true).open(t.path(UNANSWERED)).unwrap().set_modified(three_minutes_ago).unwrap();
+    let host = answering_engine(&t);
+    let run = eva_stop(t.env("DOCKER_HOST", &host)).success();
+    assert_eq!(run.changes(), [STOP_CALL], "the engine answered: the stop script first\n{}", run.dump());
+    run.assert_stdout_lacks("does not answer");
+    assert!(!run.test.path(UNANSWERED).exists(), "{}", run.dump());
+}
+
+#[test]
+fn a_start_drops_the_last_monitors_word() {
+    let run = Test::new()
+        .write(UNANSWERED, "the docker engine has been unreachable for 10s: no answer\n")
+        .invoked_as("eva-start")
+        .success();
+    assert!(!run.test.path(UNANSWERED).exists(), "{}", run.dump());
+}

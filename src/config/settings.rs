@@ -129,13 +129,13 @@ super::declare_settings! {
         ..Meta::NONE
     };
     engine_unit: String = "docker.service".into(), check any, Meta {
-        doc: "The systemd unit of the container engine: when the engine does not answer and this unit is failed or stopped, so that nothing will restart it, eva-genw fails at once instead of waiting daemon_grace; when the engine is frozen (its socket takes the connection but does not answer GET /_ping in 1 s: a healthy engine answers it from memory), eva-stop stops this unit before the stop script, whose docker commands would hang (empty: neither)",
+        doc: "The systemd unit of the container engine: when the engine does not answer and this unit is failed or stopped, so that nothing will restart it, eva-genw fails at once instead of waiting daemon_grace; when the engine is frozen (its socket takes the connection but does not answer GET /_ping in 1 s: a healthy engine answers it from memory; or eva-genw has just given up on it for not answering), eva-stop stops this unit before the stop script, whose docker commands would hang (empty: neither)",
         flag: Flag::Value("UNIT"),
         read_by: START | STOP | GENW,
         ..Meta::NONE
     };
     state_dir: PathBuf = "/run/eva-ha".into(), check absolute, Meta {
-        doc: "Where eva-ha keeps its state on the node: eva-stop marks a planned stop there, so that eva-genw does not report the containers it removes as deaths",
+        doc: "Where eva-ha keeps its state on the node: eva-stop marks a planned stop there, so that eva-genw does not report the containers it removes as deaths; eva-genw leaves word there of an engine that did not answer, for the eva-stop that follows",
         flag: Flag::Value("DIR"),
         read_by: START | STOP | GENW | STATUS,
         ..Meta::NONE

@@ -322,6 +322,27 @@ impl Subscription for process::Running {
     }
 }
 
+/// The verdict on an engine that did not answer for the grace (frozen, or gone with its
+/// unit still up): the front end leaves word of it for the stop that follows
+/// (`node::mark_engine_unanswered`), which then need not ping it again.
+#[derive(Debug)]
+pub struct Unanswered(pub String);
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unanswered {}
+
+impl Unanswered {
+    /// The verdict in `err`'s chain, if it is this one.
+    pub fn in_chain(err: &anyhow::Error) -> Option<&Unanswered> {
+        err.chain().find_map(|cause| cause.downcast_ref::<Unanswered>())
+    }
+}
+
 /// Why there is no working subscription.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Cause {
@@ -476,10 +497,12 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
             return Ok(());
         }
         let engine = self.engine.name();
-        Err(failed(match &outage.cause {
-            Cause::Unreachable(why) => format!("the {engine} engine has been unreachable for {}: {why}", Secs(grace)),
-            Cause::Subscription(why) => format!("no working {engine} event subscription for {}: {why}", Secs(grace)),
-        }))
+        Err(match &outage.cause {
+            Cause::Unreachable(why) => {
+                Unanswered(format!("the {engine} engine has been unreachable for {}: {why}", Secs(grace))).into()
+            }
+            Cause::Subscription(why) => failed(format!("no working {engine} event subscription for {}: {why}", Secs(grace))),
+        })
     }
 
     /// A planned stop in progress, said once.

@@ -28,6 +28,10 @@ const JOURNAL_LINES: usize = 10;
 /// for frozen costs only the stop script's own docker steps (the engine stops the
 /// containers as it stops).
 const ENGINE_PING: Duration = Duration::from_secs(1);
+/// How long the monitor's word that the engine did not answer
+/// ([`mark_engine_unanswered`]) stands in for a ping: the cluster stops the group seconds
+/// after its monitor fails; an older word is stale and the engine is pinged again.
+const UNANSWERED_STANDS: Duration = Duration::from_secs(120);
 
 /// What a validated start will do.
 pub struct StartPlan {
@@ -81,8 +85,10 @@ pub fn start(cfg: &Config, plan: StartPlan) -> anyhow::Result<()> {
 /// The units, then the master script. The error says whether the master script ran.
 fn bring_up(cfg: &Config, plan: &StartPlan) -> Result<(), (anyhow::Error, bool)> {
     let StartPlan { install_dir, script, token_arg, secrets, systemd, .. } = plan;
-    // A new start: the last planned stop is over, and deaths count again.
+    // A new start: the last planned stop is over, and deaths count again; what the last
+    // monitor said of the engine is past.
     clear_planned_stop(cfg);
+    take_engine_unanswered(cfg);
     let step = Step::start();
     let call = systemd.start(&cfg.units, systemd.deadline(&plan.before, Job::Start));
     if let Some(signal) = signals::pending() {
@@ -170,12 +176,15 @@ pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
 /// commands would otherwise wait on it until `script_timeout` and be killed before the
 /// script's other steps, which then never run; with the engine stopped they fail at once.
 /// Its containers go with it (or are ended after the units, see [`end_leftovers`]).
+/// The monitor's word, when it gave up on an engine that did not answer moments ago, is
+/// taken instead of a ping, which would wait [`ENGINE_PING`] on a frozen engine.
 fn stop_a_frozen_engine(cfg: &Config, systemd: &Systemd) -> anyhow::Result<()> {
+    let word = take_engine_unanswered(cfg);
     let unit = &*cfg.engine_unit;
     if unit.is_empty() {
         return Ok(());
     }
-    let Some(why) = crate::sys::runtime::docker_frozen(ENGINE_PING) else {
+    let Some(why) = word.or_else(|| crate::sys::runtime::docker_frozen(ENGINE_PING)) else {
         return Ok(());
     };
     tracing::warn!(
@@ -379,6 +388,37 @@ fn mark_planned_stop(cfg: &Config) {
         // The stop goes on: at worst the monitor reports what the stop script removes.
         tracing::warn!("cannot mark the planned stop in {}: {e}", marker.display());
     }
+}
+
+/// The file in which the monitor (eva-genw, the agent's watcher) leaves word that it gave up
+/// on a docker engine that did not answer: the stop that follows takes it instead of a ping
+/// of its own ([`stop_a_frozen_engine`]). Removed by that stop and by the next start.
+pub fn engine_unanswered_marker(cfg: &Config) -> PathBuf {
+    cfg.state_dir.join("engine-unanswered")
+}
+
+/// Leaves the monitor's verdict on the engine for the stop that follows; a failure to write
+/// it costs that stop only a ping.
+pub fn mark_engine_unanswered(cfg: &Config, verdict: &str) {
+    let marker = engine_unanswered_marker(cfg);
+    let written = std::fs::create_dir_all(&cfg.state_dir.value)
+        .and_then(|()| crate::sys::files::write_atomically(&marker, format!("{verdict}\n").as_bytes()));
+    if let Err(e) = written {
+        tracing::warn!("cannot leave word of the unanswered engine in {}: {e}", marker.display());
+    }
+}
+
+/// The monitor's verdict on the engine, removed; `None` when there is none or it is older
+/// than [`UNANSWERED_STANDS`].
+fn take_engine_unanswered(cfg: &Config) -> Option<String> {
+    let marker = engine_unanswered_marker(cfg);
+    let verdict = std::fs::read_to_string(&marker).ok()?;
+    let age = std::fs::metadata(&marker).and_then(|m| m.modified()).ok().and_then(|at| at.elapsed().ok());
+    if let Err(e) = std::fs::remove_file(&marker) {
+        tracing::warn!("cannot remove {}: {e}", marker.display());
+    }
+    let fresh = age.is_some_and(|age| age < UNANSWERED_STANDS);
+    fresh.then(|| format!("the monitor found: {}", verdict.trim()))
 }
 
 fn clear_planned_stop(cfg: &Config) {

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::failed;
-use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, from_state, judge, now_ns, short};
+use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, Unanswered, from_state, judge, now_ns, short};
 use crate::sys::logging::Secs;
 use crate::sys::process::{Next, Stream};
 use crate::sys::runtime::Runtime;
@@ -100,7 +100,7 @@ impl Once<'_> {
             }
             return match self.daemon_grace {
                 Some(grace) if down >= grace => {
-                    Err(failed(format!("the {engine} engine has been unreachable for {}: {why}", Secs(down))))
+                    Err(Unanswered(format!("the {engine} engine has been unreachable for {}: {why}", Secs(down))).into())
                 }
                 _ => Ok(format!("the {engine} engine does not answer ({why}), for {}: within the grace", Secs(down))),
             };

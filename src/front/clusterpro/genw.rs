@@ -6,10 +6,10 @@
 use crate::config::Config;
 use crate::error::failed;
 use crate::front::cli::GenwArgs;
-use crate::ha::death_watch::{self, Watch};
+use crate::ha::death_watch::{self, Unanswered, Watch};
 use crate::ha::node;
 use crate::ha::once::{self, Once};
-use crate::sys::runtime::Runtime;
+use crate::sys::runtime::{Kind, Runtime};
 use crate::sys::{files, signals};
 
 pub fn run(args: GenwArgs) -> anyhow::Result<()> {
@@ -28,7 +28,7 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
             planned_stop: node::planned_stop_marker(&cfg),
             first_since_ns: once::first_since(&cfg.history_dir),
         };
-        let summary = once.check()?;
+        let summary = once.check().inspect_err(|e| leave_word(&cfg, &runtime, e))?;
         tracing::info!("{summary}");
         return Ok(());
     }
@@ -44,10 +44,20 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
         Ok(death) => failed(death.describe()),
         Err(e) => e,
     };
+    leave_word(&cfg, &runtime, &verdict);
     if let (Some(file), None) = (&args.death_file, signals::pending())
         && let Err(e) = files::write_atomically(file, format!("{verdict:#}\n").as_bytes())
     {
         tracing::error!("cannot record the verdict in {}: {e}", file.display());
     }
     Err(verdict)
+}
+
+/// A verdict that docker's engine did not answer is left for the stop that the cluster runs
+/// next (`node::mark_engine_unanswered`), unless we were told to stop. Not for podman,
+/// which has no engine to stop first.
+fn leave_word(cfg: &Config, runtime: &Runtime, verdict: &anyhow::Error) {
+    if let (Some(unanswered), None, Kind::Docker) = (Unanswered::in_chain(verdict), signals::pending(), runtime.kind) {
+        node::mark_engine_unanswered(cfg, &unanswered.0);
+    }
 }
