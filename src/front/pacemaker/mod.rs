@@ -276,13 +276,21 @@ fn start(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     }
 }
 
+/// The watcher is asked to go first and waited for last: it takes up to its tick (half a
+/// second) to notice, time the stop need not spend waiting (it writes no verdict once
+/// signalled, and the planned-stop marker covers what the stop removes).
 fn stop(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
-    if let Some(state) = dir.read() {
-        state::stop_watcher(state.watcher_pid);
-    }
+    let asked = std::time::Instant::now();
+    let watcher = dir.read().map(|state| state.watcher_pid).filter(|&pid| state::ask_watcher_to_go(pid));
     // Whatever follows, the master is no longer ours to report as started.
     dir.clear()?;
-    let report = node::stop(cfg)?;
+    let stopped = node::stop(cfg);
+    if let Some(pid) = watcher {
+        state::wait_watcher(pid, asked);
+        // A verdict it wrote as it went is void.
+        dir.clear()?;
+    }
+    let report = stopped?;
     if let Some(problem) = report.script_problem {
         tracing::warn!("the stop script failed ({problem:#}), but every unit is stopped");
     }

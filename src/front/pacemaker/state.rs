@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -115,20 +115,37 @@ pub fn spawn_watcher(dir: &StateDir, cfg: &Config, since_ns: i64) -> anyhow::Res
     Ok(child.id() as i32)
 }
 
+/// How long a watcher asked to go has before it gets SIGKILL, and before we stop waiting.
+const WATCHER_TERM: Duration = Duration::from_secs(3);
+const WATCHER_GONE: Duration = Duration::from_secs(5);
+
 /// Stops a watcher (SIGTERM, then SIGKILL) and waits until it is gone.
 pub fn stop_watcher(pid: i32) {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-    if !watcher_alive(pid) {
-        return;
+    let asked = Instant::now();
+    if ask_watcher_to_go(pid) {
+        wait_watcher(pid, asked);
     }
-    let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-    for i in 0..100 {
-        if !watcher_alive(pid) {
-            return;
-        }
-        if i == 60 {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+}
+
+/// Sends a live watcher SIGTERM, without waiting: it notices within its tick (half a
+/// second) while the caller goes on; [`wait_watcher`] then makes sure it went. False when
+/// there was none.
+pub fn ask_watcher_to_go(pid: i32) -> bool {
+    if !watcher_alive(pid) {
+        return false;
+    }
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+    true
+}
+
+/// Waits until a watcher asked to go at `asked` is gone: SIGKILL once it has had
+/// [`WATCHER_TERM`], no more waiting after [`WATCHER_GONE`].
+pub fn wait_watcher(pid: i32, asked: Instant) {
+    let mut killed = false;
+    while watcher_alive(pid) && asked.elapsed() < WATCHER_GONE {
+        if !killed && asked.elapsed() >= WATCHER_TERM {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            killed = true;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
