@@ -33,18 +33,20 @@ readonly lib=/usr/local/lib/evadrv pidfile=/run/evadrv-monitor.pid
 readonly units=(docker.service containerd.service mongod.service postgresql-9.5.service)
 readonly path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-# Seconds the units spent starting (start: Starting... to Started or failed) or stopping
-# (stop: Stopping... to Stopped, deactivated or failed) since epoch $2, from systemd's
-# messages in the journal (the units' own timestamps are gone once an inactive unit is
-# unloaded): the length of the union of those intervals; $3: until that epoch (0: now).
+# Seconds the units spent starting (Starting... to Started or failed) or stopping
+# (Stopping... to Stopped, deactivated or failed) since epoch $2, from systemd's messages in
+# the journal (the units' own timestamps are gone once an inactive unit is unloaded): the
+# length of the union of those intervals; $3: until that epoch (0: now). Both kinds count
+# for either action ($1, start|stop): a failed start's rollback stops the units, and that
+# time is theirs, not the script's.
 unit_seconds() {
   journalctl -o json --no-pager --since "@${2%.*}" _PID=1 2>/dev/null | python3 -c '
 import json, sys
-what, since, until, units = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), set(sys.argv[4:])
-begin = {"start": "7d4958e842da4a758f6c1cdc7b36dcc5", "stop": "de5b426a63be47a7b6ac3eaac82e2f6f"}[what]
+since, until, units = float(sys.argv[2]), float(sys.argv[3]), set(sys.argv[4:])
+begin = {"7d4958e842da4a758f6c1cdc7b36dcc5": "start", "de5b426a63be47a7b6ac3eaac82e2f6f": "stop"}
 end = {"start": {"39f53479d3a045ac8e11786248231fbf", "be02cf6855d2428ba40df7e9d022f03d"},
        "stop": {"9d1aaa27d60140bd96365438aad20286", "7ad2d189f7e94e70a38c781354912448",
-                "be02cf6855d2428ba40df7e9d022f03d"}}[what]
+                "be02cf6855d2428ba40df7e9d022f03d"}}
 open_at, spans = {}, []
 for line in sys.stdin:
     try:
@@ -54,10 +56,10 @@ for line in sys.stdin:
     unit, mid, t = e.get("UNIT"), e.get("MESSAGE_ID"), int(e["__REALTIME_TIMESTAMP"]) / 1e6
     if unit not in units or t < since or (until and t > until):
         continue
-    if mid == begin and unit not in open_at:
-        open_at[unit] = t
-    elif mid in end and unit in open_at:
-        spans.append((open_at.pop(unit), t))
+    if mid in begin and unit not in open_at:
+        open_at[unit] = (begin[mid], t)
+    elif unit in open_at and mid in end[open_at[unit][0]]:
+        spans.append((open_at.pop(unit)[1], t))
 total, cs, ce = 0.0, None, None
 for b, f in sorted(spans):
     if ce is None or b > ce:
