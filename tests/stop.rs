@@ -236,17 +236,8 @@ fn while_the_engine_answers_its_containers_are_left_to_it() {
     let t = Test::new().active(&IDS);
     let root = t.root().to_owned();
     let (shim_pid, container_pid) = shim(&root, "eeee4444", &root.join("containerd.sock"));
-    let socket = root.join("docker.sock");
-    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for mut conn in listener.incoming().flatten() {
-            let mut buf = [0u8; 512];
-            let _ = conn.read(&mut buf);
-            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
-        }
-    });
-    let run = eva_stop(t.env("DOCKER_HOST", &format!("unix://{}", socket.display()))).success();
+    let host = answering_engine(&t);
+    let run = eva_stop(t.env("DOCKER_HOST", &host)).success();
     let still = [alive(shim_pid), alive(container_pid)];
     for pid in [container_pid, shim_pid] {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
