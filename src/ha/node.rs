@@ -382,9 +382,7 @@ fn mark_planned_stop(cfg: &Config) {
         std::process::id(),
         chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     );
-    let written = std::fs::create_dir_all(&cfg.state_dir.value)
-        .and_then(|()| crate::sys::files::write_atomically(&marker, text.as_bytes()));
-    if let Err(e) = written {
+    if let Err(e) = write_marker(cfg, &marker, &text) {
         // The stop goes on: at worst the monitor reports what the stop script removes.
         tracing::warn!("cannot mark the planned stop in {}: {e}", marker.display());
     }
@@ -401,9 +399,7 @@ pub fn engine_unanswered_marker(cfg: &Config) -> PathBuf {
 /// it costs that stop only a ping.
 pub fn mark_engine_unanswered(cfg: &Config, verdict: &str) {
     let marker = engine_unanswered_marker(cfg);
-    let written = std::fs::create_dir_all(&cfg.state_dir.value)
-        .and_then(|()| crate::sys::files::write_atomically(&marker, format!("{verdict}\n").as_bytes()));
-    if let Err(e) = written {
+    if let Err(e) = write_marker(cfg, &marker, &format!("{verdict}\n")) {
         tracing::warn!("cannot leave word of the unanswered engine in {}: {e}", marker.display());
     }
 }
@@ -414,18 +410,26 @@ fn take_engine_unanswered(cfg: &Config) -> Option<String> {
     let marker = engine_unanswered_marker(cfg);
     let verdict = std::fs::read_to_string(&marker).ok()?;
     let age = std::fs::metadata(&marker).and_then(|m| m.modified()).ok().and_then(|at| at.elapsed().ok());
-    if let Err(e) = std::fs::remove_file(&marker) {
-        tracing::warn!("cannot remove {}: {e}", marker.display());
-    }
+    remove_marker(&marker, "engine-unanswered marker");
     let fresh = age.is_some_and(|age| age < UNANSWERED_STANDS);
     fresh.then(|| format!("the monitor found: {}", verdict.trim()))
 }
 
 fn clear_planned_stop(cfg: &Config) {
-    let marker = planned_stop_marker(cfg);
-    match std::fs::remove_file(&marker) {
+    remove_marker(&planned_stop_marker(cfg), "planned-stop marker");
+}
+
+/// Writes one of the markers in `state_dir`, which it creates when it is missing.
+fn write_marker(cfg: &Config, marker: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(&cfg.state_dir.value).and_then(|()| crate::sys::files::write_atomically(marker, text.as_bytes()))
+}
+
+/// Removes one of the markers in `state_dir` (`what` names it in the warning when that
+/// fails); one that is not there is no failure.
+fn remove_marker(marker: &Path, what: &str) {
+    match std::fs::remove_file(marker) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            tracing::warn!("cannot remove the planned-stop marker {}: {e}", marker.display());
+            tracing::warn!("cannot remove the {what} {}: {e}", marker.display());
         }
         _ => {}
     }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, GENW};
@@ -134,7 +136,7 @@ pub fn ask_watcher_to_go(pid: i32) -> bool {
     if !watcher_alive(pid) {
         return false;
     }
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+    let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
     true
 }
 
@@ -144,7 +146,7 @@ pub fn wait_watcher(pid: i32, asked: Instant) {
     let mut killed = false;
     while watcher_alive(pid) && asked.elapsed() < WATCHER_GONE {
         if !killed && asked.elapsed() >= WATCHER_TERM {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             killed = true;
         }
         std::thread::sleep(Duration::from_millis(50));
