@@ -6,6 +6,9 @@
 #   3. end to end: real systemd node containers with the real PostgreSQL (eva-start/stop),
 #      pairs of drill nodes with real Docker engines (scripts/drill-nodes.sh),
 #      private real Docker engines (eva-genw);
+#   3b. the fake-node suites (start, stop, status, ocf, genw, cli, platform) once more for
+#      each older systemd the fake systemctl models (EVA_TEST_SYSTEMD=219, RHEL 7.5's;
+#      239, RHEL 8's; the first run was 252's). Run when no cargo test arguments are given;
 #   4. the release for RHEL 7 (scripts/test-release.sh: builds dist/ with scripts/release.sh,
 #      checks the glibc 2.17 ceiling, the RPM and the tarball). Run when no cargo test
 #      arguments are given (a run of a subset of the cargo tests skips it);
@@ -52,6 +55,11 @@ say "cargo test $*"
 cargo test --quiet --locked "$@"
 
 if [ $# -eq 0 ]; then
+  for systemd in 219 239; do
+    say "cargo test, the fake-node suites on systemd $systemd (EVA_TEST_SYSTEMD=$systemd)"
+    EVA_TEST_SYSTEMD=$systemd cargo test --quiet --locked \
+      --test start --test stop --test status --test ocf --test genw --test cli --test platform
+  done
   say "release: scripts/test-release.sh"
   scripts/test-release.sh
   say "drill: scripts/drill.sh (each fault once)"

@@ -36,7 +36,10 @@ pub fn positive_if_set(d: &Option<Duration>) -> Result<(), String> {
 }
 
 /// Unit names as systemctl takes them: no empty or duplicate names, nothing that could be
-/// read as an option or needs quoting.
+/// read as an option or needs quoting; and services only (`docker`, `mongod.service`):
+/// eva-ha reads `Result` and `TimeoutStartUSec` of each, which only services have, and
+/// systemd 219 fails a `systemctl show` that names a property the unit lacks
+/// (`sys::systemd::SHOW_PROPERTIES`).
 pub fn systemd_units(units: &Vec<String>) -> Result<(), String> {
     if units.is_empty() {
         return Err("the list is empty".into());
@@ -45,6 +48,12 @@ pub fn systemd_units(units: &Vec<String>) -> Result<(), String> {
         let ok_char = |c: char| c.is_ascii_alphanumeric() || ":-_.\\@".contains(c);
         if unit.is_empty() || unit.starts_with('-') || !unit.chars().all(ok_char) {
             return Err(format!("{unit:?} is not a systemd unit name"));
+        }
+        // systemctl appends `.service` to a name without one of these (`postgresql-9.5`).
+        const NOT_SERVICES: [&str; 11] =
+            ["socket", "target", "device", "mount", "automount", "swap", "timer", "path", "slice", "scope", "snapshot"];
+        if let Some((_, suffix)) = unit.rsplit_once('.').filter(|(_, s)| NOT_SERVICES.contains(s)) {
+            return Err(format!("{unit} is a .{suffix} unit: only services are started and stopped (name.service or name)"));
         }
         if units[..i].contains(unit) {
             return Err(format!("{unit} is listed twice"));

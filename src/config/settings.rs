@@ -40,7 +40,7 @@ super::declare_settings! {
     };
     units: Vec<String> = ["docker", "mongod.service", "postgresql-9.5.service"].map(String::from).to_vec(),
     check systemd_units, Meta {
-        doc: "The systemd units the master needs: started in one systemctl call, stopped in one",
+        doc: "The systemd services the master needs: started in one systemctl call, stopped in one",
         flag: Flag::Value("A,B"),
         read_by: START | STOP | CHECK | STATUS,
         ocf: Some("systemd units"),

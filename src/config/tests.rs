@@ -108,6 +108,7 @@ fn wrong_type_and_bad_values_name_the_key() {
         ("units = []\n", "units (file "),
         ("units = [\"docker\", \"docker\"]\n", "docker is listed twice"),
         ("units = [\"--force\"]\n", "\"--force\" is not a systemd unit name"),
+        ("units = [\"docker\", \"multi-user.target\"]\n", "multi-user.target is a .target unit: only services"),
         ("install_dir = \"relative/dir\"\n", "relative/dir is not an absolute path"),
     ] {
         let (_d, path) = file(text);
@@ -172,4 +173,16 @@ fn printed_configuration_is_valid_toml_with_origins() {
     assert!(text.contains("script_timeout = 1440  # default"), "{text}");
     let back: toml::Table = toml::from_str(&text).unwrap();
     assert_eq!(back["units"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn units_are_services_with_or_without_the_suffix() {
+    use super::check::systemd_units;
+    let units = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    // systemctl makes `postgresql-9.5` postgresql-9.5.service: its dot is no unit type.
+    assert_eq!(systemd_units(&units(&["docker", "mongod.service", "postgresql-9.5", "postgresql@9.5-main"])), Ok(()));
+    assert_eq!(
+        systemd_units(&units(&["docker.socket"])),
+        Err("docker.socket is a .socket unit: only services are started and stopped (name.service or name)".into())
+    );
 }

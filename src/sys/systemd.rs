@@ -7,6 +7,14 @@
 //! every call we read `systemctl show` for each unit and decide from `LoadState`,
 //! `ActiveState`, `SubState` and `Result`.
 //!
+//! We name only properties that every supported systemd has, for every unit we start (all
+//! services): RHEL 7's systemd 219 fails a whole `systemctl show` (exit 1, nothing on
+//! stderr, the later units left out) when one named property does not exist
+//! (redhat-plumbers/systemd-rhel7, tag v219-57, `src/systemctl/systemctl.c`, `show_one()`
+//! and `show()`; systemd 233 and later, RHEL 8's 239 and RHEL 9's 252 only log it at debug
+//! level). So a unit's "since" comes from `ActiveEnterTimestamp` or
+//! `InactiveEnterTimestamp`, which 219 has, and not from `StateChangeTimestamp` (v229).
+//!
 //! The deadline of a start or stop call follows the units' own (`TimeoutStartUSec`,
 //! `TimeoutStopUSec`) unless the administrator set one: PostgreSQL replaying its WAL after
 //! a power loss may take all of the 300 s its unit allows, and a shorter deadline of ours
@@ -31,7 +39,8 @@ pub struct UnitState {
     /// `TimeoutStartUSec`, `TimeoutStopUSec`: `None` when infinite or not said.
     pub start_timeout: Option<Duration>,
     pub stop_timeout: Option<Duration>,
-    /// When it last changed state, as systemd prints it (`StateChangeTimestamp`).
+    /// When it entered its present state, as systemd prints it: `ActiveEnterTimestamp`
+    /// when active, else `InactiveEnterTimestamp` (empty when it never did).
     pub changed: String,
 }
 
@@ -134,6 +143,21 @@ pub fn parse_timespan(text: &str) -> Option<Duration> {
     (!total.is_zero()).then_some(total)
 }
 
+/// The properties `show` asks for: each exists on a service in every supported systemd,
+/// from 219 on (v219-57: `src/core/dbus-unit.c` has the first six, `src/core/dbus-service.c`
+/// the rest). A property that one version lacks would fail the whole call on 219.
+pub const SHOW_PROPERTIES: [&str; 9] = [
+    "Id",
+    "LoadState",
+    "ActiveState",
+    "SubState",
+    "ActiveEnterTimestamp",
+    "InactiveEnterTimestamp",
+    "Result",
+    "TimeoutStartUSec",
+    "TimeoutStopUSec",
+];
+
 /// Deadline for the quick calls (show, reset-failed, journalctl).
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -179,7 +203,7 @@ impl Systemd {
     pub fn show(&self, units: &[String]) -> anyhow::Result<Vec<UnitState>> {
         let cmd = Cmd::new(&self.systemctl)
             .arg("show")
-            .arg("--property=Id,LoadState,ActiveState,SubState,Result,TimeoutStartUSec,TimeoutStopUSec,StateChangeTimestamp")
+            .arg(format!("--property={}", SHOW_PROPERTIES.join(",")))
             .arg("--")
             .args(units)
             .timeout(QUERY_TIMEOUT);
@@ -236,6 +260,7 @@ pub fn parse_show(units: &[String], text: &str) -> Result<Vec<UnitState>, String
         .zip(blocks)
         .map(|(name, block)| {
             let mut state = UnitState { name: name.clone(), ..UnitState::default() };
+            let (mut active_since, mut inactive_since) = (String::new(), String::new());
             for line in block.lines() {
                 let Some((key, value)) = line.split_once('=') else { continue };
                 let value = value.to_owned();
@@ -247,13 +272,15 @@ pub fn parse_show(units: &[String], text: &str) -> Result<Vec<UnitState>, String
                     "Result" => state.result = value,
                     "TimeoutStartUSec" => state.start_timeout = parse_timespan(&value),
                     "TimeoutStopUSec" => state.stop_timeout = parse_timespan(&value),
-                    "StateChangeTimestamp" => state.changed = value,
+                    "ActiveEnterTimestamp" => active_since = value,
+                    "InactiveEnterTimestamp" => inactive_since = value,
                     _ => {}
                 }
             }
             if state.active_state.is_empty() || state.load_state.is_empty() {
                 return Err(format!("no ActiveState or LoadState for {name}"));
             }
+            state.changed = if state.is_active() { active_since } else { inactive_since };
             Ok(state)
         })
         .collect()
@@ -281,6 +308,25 @@ mod tests {
         assert_eq!(s[0].describe(), "active/running");
         assert!(!s[2].is_loaded());
         assert_eq!(s[2].describe(), "not installed (LoadState=not-found)");
+    }
+
+    #[test]
+    fn since_is_when_the_unit_entered_its_state() {
+        // As systemd 219 prints a show of SHOW_PROPERTIES (v219-57: an unset timestamp
+        // printed empty, since --property sets arg_all; an infinite timeout as 0).
+        let text = "Id=docker.service\nLoadState=loaded\nActiveState=active\nSubState=running\n\
+                    ActiveEnterTimestamp=Sat 2026-12-05 07:16:09 UTC\nInactiveEnterTimestamp=\n\
+                    TimeoutStartUSec=0\nTimeoutStopUSec=1min 30s\nResult=success\n\n\
+                    Id=mongod.service\nLoadState=loaded\nActiveState=failed\nSubState=failed\n\
+                    ActiveEnterTimestamp=Sat 2026-12-05 07:16:09 UTC\n\
+                    InactiveEnterTimestamp=Sat 2026-12-05 07:18:01 UTC\nTimeoutStartUSec=1min 30s\nTimeoutStopUSec=1min 30s\nResult=exit-code\n\n\
+                    Id=postgresql-9.5.service\nLoadState=loaded\nActiveState=inactive\nSubState=dead\n\
+                    ActiveEnterTimestamp=\nInactiveEnterTimestamp=\nTimeoutStartUSec=5min\nTimeoutStopUSec=5min\nResult=success\n";
+        let s = parse_show(&units(&["docker", "mongod.service", "postgresql-9.5.service"]), text).unwrap();
+        assert_eq!(s[0].changed, "Sat 2026-12-05 07:16:09 UTC");
+        assert_eq!((s[0].start_timeout, s[0].stop_timeout), (None, Some(Duration::from_secs(90))));
+        assert_eq!(s[1].changed, "Sat 2026-12-05 07:18:01 UTC");
+        assert_eq!(s[2].changed, "", "never started since boot");
     }
 
     #[test]

@@ -46,6 +46,20 @@ pub const STOP_CALL: &str = "stop -- docker mongod.service postgresql-9.5.servic
 /// Longest any run may take before the harness kills it and fails the test.
 pub const WATCHDOG: Duration = Duration::from_secs(30);
 
+/// The systemd versions the fake systemctl models (tests/fakes/systemctl): RHEL 7's, RHEL 8's,
+/// RHEL 9's and Debian 12's.
+pub const SYSTEMD_VERSIONS: [&str; 3] = ["219", "239", "252"];
+
+/// The systemd the fake systemctl behaves as in every test that does not choose one:
+/// `EVA_TEST_SYSTEMD` (scripts/test.sh runs the fake-node suites once per version), else 252.
+pub fn systemd_version() -> String {
+    match std::env::var("EVA_TEST_SYSTEMD") {
+        Ok(v) if SYSTEMD_VERSIONS.contains(&v.as_str()) => v,
+        Ok(v) => panic!("EVA_TEST_SYSTEMD={v}: the fake systemctl models {SYSTEMD_VERSIONS:?}"),
+        Err(_) => "252".into(),
+    }
+}
+
 /// True when the process `pid` still exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {

@@ -89,6 +89,7 @@ impl Node {
             ("FAKE_ENGINE_ROOT", self.root().into()),
             ("FAKE_CLPLOGCMD_LOG", self.path("clplogcmd.log").into()),
             ("EVA_HA_CONFIG", self.path("eva-ha.toml").into()),
+            ("FAKE_SYSTEMD_VERSION", super::systemd_version().into()),
         ]
     }
 
@@ -325,6 +326,13 @@ impl Test {
     pub fn unit(self, id: &str, knob: &str, content: &str) -> Test {
         let rel = format!("systemd/{id}.{knob}");
         self.write(&rel, content)
+    }
+
+    /// The fake systemctl behaves as systemd `version` does (219, 239, 252), whatever
+    /// `EVA_TEST_SYSTEMD` says.
+    #[must_use = "a builder method returns the builder"]
+    pub fn systemd(self, version: &str) -> Test {
+        self.env("FAKE_SYSTEMD_VERSION", version)
     }
 
     /// Marks units as already running.
