@@ -6,9 +6,11 @@
 #   3. end to end: real systemd node containers with the real PostgreSQL (eva-start/stop),
 #      pairs of drill nodes with real Docker engines (scripts/drill-nodes.sh),
 #      private real Docker engines (eva-genw);
-#   3b. the fake-node suites (start, stop, status, ocf, genw, cli, platform) once more for
-#      each older systemd the fake systemctl models (EVA_TEST_SYSTEMD=219, RHEL 7.5's;
-#      239, RHEL 8's; the first run was 252's). Run when no cargo test arguments are given;
+#   3b. the fake-node suites (start, stop, status, ocf, genw, cli, platform, verify) once
+#      more as RHEL 7.5 (EVA_TEST_SYSTEMD=219: the fake systemctl as systemd 219;
+#      EVA_TEST_KERNEL=3.10: every run under scripts/kernel-3.10.py, the system calls newer
+#      than Linux 3.10 refused with ENOSYS) and as RHEL 8 (systemd 239); the first run was
+#      252's, RHEL 9's. Run when no cargo test arguments are given;
 #   4. the release for RHEL 7 (scripts/test-release.sh: builds dist/ with scripts/release.sh,
 #      checks the glibc 2.17 ceiling, the RPM and the tarball). Run when no cargo test
 #      arguments are given (a run of a subset of the cargo tests skips it);
@@ -55,11 +57,12 @@ say "cargo test $*"
 cargo test --quiet --locked "$@"
 
 if [ $# -eq 0 ]; then
-  for systemd in 219 239; do
-    say "cargo test, the fake-node suites on systemd $systemd (EVA_TEST_SYSTEMD=$systemd)"
-    EVA_TEST_SYSTEMD=$systemd cargo test --quiet --locked \
-      --test start --test stop --test status --test ocf --test genw --test cli --test platform
-  done
+  /usr/bin/python3 -c 'import seccomp' 2>/dev/null || apt_install python3-seccomp # kernel-3.10.py
+  fake_node_suites=(--test start --test stop --test status --test ocf --test genw --test cli --test platform --test verify)
+  say "cargo test, the fake-node suites as RHEL 7.5: systemd 219, kernel 3.10"
+  EVA_TEST_SYSTEMD=219 EVA_TEST_KERNEL=3.10 cargo test --quiet --locked "${fake_node_suites[@]}"
+  say "cargo test, the fake-node suites as RHEL 8: systemd 239"
+  EVA_TEST_SYSTEMD=239 cargo test --quiet --locked "${fake_node_suites[@]}"
   say "release: scripts/test-release.sh"
   scripts/test-release.sh
   say "drill: scripts/drill.sh (each fault once)"
