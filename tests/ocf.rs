@@ -209,3 +209,53 @@ fn sigterm_during_an_action_is_a_generic_failure() {
     let run = running.wait(Duration::from_secs(10));
     assert_eq!(run.code, Some(1), "OCF has no 128+N\n{}", run.dump());
 }
+
+/// What each Pacemaker's executor puts in an OCF agent's environment, from its source
+/// (ClusterLabs/pacemaker, `lib/services/services_linux.c`, `set_ocf_env()` and
+/// `add_action_env_vars()`): the operation's parameters as `OCF_RESKEY_<name>`, the
+/// controller's meta attributes among them (`CRM_meta_timeout` in ms, `CRM_meta_interval` in
+/// ms, 0 for a probe or a start), then `OCF_RA_VERSION_MAJOR`/`_MINOR` (1.0 up to 2.0.5, 1.1
+/// from 2.1.0: `include/crm/common/agents.h` PCMK_OCF_MINOR_VERSION), `OCF_ROOT`,
+/// `OCF_EXIT_REASON_PREFIX`, `OCF_RESOURCE_INSTANCE`, `_TYPE` and `_PROVIDER`; the rest is the
+/// daemon's own environment, started by systemd (PATH and little else). Pacemaker passes no
+/// EVA_HA_CONFIG: the configuration comes as the parameter `config`.
+const PACEMAKERS: [(&str, &str); 3] = [("Pacemaker-1.1.18", "0"), ("Pacemaker-2.0.5", "0"), ("Pacemaker-2.1.5", "1")];
+
+#[test]
+fn the_agent_works_in_the_environment_each_pacemaker_gives_it() {
+    for (tag, minor) in PACEMAKERS {
+        let instance = format!("evatest-pcmk-{}-{}", tag.replace('.', "-"), std::process::id());
+        let op = |t: Test, action: &str, interval_ms: &str| {
+            let config = t.path("eva-ha.toml");
+            t.clear_args()
+                .invoked_as("eva-master")
+                .arg(action)
+                .without_env("EVA_HA_CONFIG")
+                .env("OCF_RESKEY_config", config.to_str().unwrap())
+                .env("OCF_RESKEY_CRM_meta_timeout", "120000")
+                .env("OCF_RESKEY_CRM_meta_interval", interval_ms)
+                .env("OCF_RESKEY_CRM_meta_name", if interval_ms == "0" { action } else { "monitor" })
+                .env("OCF_RESKEY_CRM_meta_on_node", "node1")
+                .env("OCF_RA_VERSION_MAJOR", "1")
+                .env("OCF_RA_VERSION_MINOR", minor)
+                .env("OCF_ROOT", "/usr/lib/ocf")
+                .env("OCF_EXIT_REASON_PREFIX", "ocf-exit-reason:")
+                .env("OCF_RESOURCE_INSTANCE", &instance)
+                .env("OCF_RESOURCE_TYPE", "eva-master")
+                .env("OCF_RESOURCE_PROVIDER", "eva-ha")
+        };
+        let t = node();
+        let run = op(t, "meta-data", "0").success();
+        assert!(run.stdout.contains("<resource-agent name=\"eva-master\""), "{tag}\n{}", run.dump());
+        // The probe before a start: not running (7), nothing changed.
+        let run = op(run.test, "monitor", "0").env("OCF_RESKEY_CRM_meta_op_target_rc", "7").status(7);
+        assert_eq!(run.changes(), Vec::<String>::new(), "{tag}\n{}", run.dump());
+        let run = op(run.test, "start", "0").success();
+        run.assert_states("active");
+        let run = op(run.test, "monitor", "10000").success();
+        let run = op(run.test, "stop", "0").success();
+        run.assert_states("inactive");
+        op(run.test, "monitor", "10000").status(7);
+        let _ = std::fs::remove_dir_all(PathBuf::from("/run/eva-ha/ocf").join(&instance));
+    }
+}

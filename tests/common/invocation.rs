@@ -28,13 +28,14 @@ pub struct Test {
     pub node: Node,
     args: Vec<OsString>,
     env: Vec<(String, String)>,
+    unset: Vec<String>,
     invoke_as: Option<String>,
 }
 
 impl Test {
     /// A run on a new [`Node`], without arguments.
     pub fn new() -> Test {
-        Test { node: Node::new(), args: Vec::new(), env: Vec::new(), invoke_as: None }
+        Test { node: Node::new(), args: Vec::new(), env: Vec::new(), unset: Vec::new(), invoke_as: None }
     }
 
     #[must_use = "a builder method returns the builder"]
@@ -58,13 +59,27 @@ impl Test {
     /// A builder for the same node (same directory, arguments, environment and name), to run
     /// alongside this one; the directory lives until the last of them is dropped.
     pub fn fork(&self) -> Test {
-        Test { node: self.node.clone(), args: self.args.clone(), env: self.env.clone(), invoke_as: self.invoke_as.clone() }
+        Test {
+            node: self.node.clone(),
+            args: self.args.clone(),
+            env: self.env.clone(),
+            unset: self.unset.clone(),
+            invoke_as: self.invoke_as.clone(),
+        }
     }
 
     /// Sets an environment variable for the run (after the node's: this one wins).
     #[must_use = "a builder method returns the builder"]
     pub fn env(mut self, key: &str, value: &str) -> Test {
         self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Leaves a variable of the node's environment out of the run (as a caller that does not
+    /// set it would).
+    #[must_use = "a builder method returns the builder"]
+    pub fn without_env(mut self, key: &str) -> Test {
+        self.unset.push(key.to_owned());
         self
     }
 
@@ -110,6 +125,9 @@ impl Test {
         }
         for (k, v) in &self.env {
             cmd.env(k, v);
+        }
+        for k in &self.unset {
+            cmd.env_remove(k);
         }
         cmd
     }
