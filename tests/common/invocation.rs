@@ -29,12 +29,14 @@ pub struct Test {
     args: Vec<OsString>,
     env: Vec<(String, String)>,
     invoke_as: Option<String>,
+    /// Words before the binary (`nsenter … --`), from [`Test::within`].
+    prefix: Vec<String>,
 }
 
 impl Test {
     /// A run on a new [`Node`], without arguments.
     pub fn new() -> Test {
-        Test { node: Node::new(), args: Vec::new(), env: Vec::new(), invoke_as: None }
+        Test { node: Node::new(), args: Vec::new(), env: Vec::new(), invoke_as: None, prefix: Vec::new() }
     }
 
     #[must_use = "a builder method returns the builder"]
@@ -58,7 +60,13 @@ impl Test {
     /// A builder for the same node (same directory, arguments, environment and name), to run
     /// alongside this one; the directory lives until the last of them is dropped.
     pub fn fork(&self) -> Test {
-        Test { node: self.node.clone(), args: self.args.clone(), env: self.env.clone(), invoke_as: self.invoke_as.clone() }
+        Test {
+            node: self.node.clone(),
+            args: self.args.clone(),
+            env: self.env.clone(),
+            invoke_as: self.invoke_as.clone(),
+            prefix: self.prefix.clone(),
+        }
     }
 
     /// Sets an environment variable for the run (after the node's: this one wins).
@@ -75,6 +83,13 @@ impl Test {
         self
     }
 
+    /// Runs the binary behind `prefix` (a [`super::PidNamespace::prefix`]).
+    #[must_use = "a builder method returns the builder"]
+    pub fn within(mut self, prefix: Vec<String>) -> Test {
+        self.prefix = prefix;
+        self
+    }
+
     /// Runs the binary through a link with this name (`eva-start`) instead of `eva-ha`.
     #[must_use = "a builder method returns the builder"]
     pub fn invoked_as(mut self, name: &str) -> Test {
@@ -82,9 +97,9 @@ impl Test {
         self
     }
 
-    /// The command: the binary (or a link to it named as [`Test::invoked_as`] says), the
-    /// arguments, the node's environment (see [`Node::environment`]) and then the test's,
-    /// stdin from /dev/null.
+    /// The command: the binary (or a link to it named as [`Test::invoked_as`] says, behind
+    /// [`Test::within`]'s prefix), the arguments, the node's environment (see
+    /// [`Node::environment`]) and then the test's, stdin from /dev/null.
     pub fn command(&self) -> Command {
         let program = match &self.invoke_as {
             Some(name) => {
@@ -96,7 +111,14 @@ impl Test {
             }
             None => PathBuf::from(BIN),
         };
-        let mut cmd = Command::new(program);
+        let mut cmd = match self.prefix.split_first() {
+            Some((first, rest)) => {
+                let mut cmd = Command::new(first);
+                cmd.args(rest).arg(program);
+                cmd
+            }
+            None => Command::new(program),
+        };
         cmd.args(&self.args).envs(self.node.environment()).env_remove("EVA_HA_LOG_FORMAT").stdin(Stdio::null());
         for var in CLUSTER_VARIABLES {
             cmd.env_remove(var);
