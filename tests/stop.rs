@@ -246,8 +246,11 @@ fn while_a_dockerd_runs_nothing_is_ended_and_the_stop_fails_naming_it() {
     // be taken for dead, and its containers were killed.
     let run = eva_stop(t.env("DOCKER_HOST", &format!("unix://{}", root.join("elsewhere.sock").display()))).status(1);
     assert_eq!([ns.alive(shim_pid), ns.alive(container_pid), ns.alive(engine)], [true, true, true], "{}", run.dump());
-    run.assert_error("eva-stop", &["2 container process(es) still run", &format!("a docker engine (pid {engine} dockerd)"), "not ending them"])
-        .assert_stdout_lacks("ending them:");
+    run.assert_error(
+        "eva-stop",
+        &["2 container process(es) still run", &format!("a docker engine (pid {engine} dockerd)"), "not ending them"],
+    )
+    .assert_stdout_lacks("ending them:");
     assert_eq!(run.error_line().lines().count(), 1, "{}", run.dump());
     run.assert_states("inactive");
 }
@@ -272,6 +275,68 @@ fn without_end_leftovers_nothing_is_looked_for() {
     let run = eva_stop(t.arg("--no-end-leftovers")).success();
     assert_eq!([ns.alive(shim_pid), ns.alive(container_pid)], [true, true], "{}", run.dump());
     run.assert_stdout_lacks("ending them");
+}
+
+/// A cgroup shaped as docker's cgroupfs driver makes them, `…/docker/<64-hex id>`, below our
+/// own in the hierarchy eva-ha reads (`devices` on cgroup v1, the unified one on v2), under
+/// a directory of the test's own; removed when dropped.
+struct DockerCgroup {
+    top: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    id: String,
+}
+
+impl DockerCgroup {
+    fn new() -> Option<DockerCgroup> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let line = |pick: &dyn Fn(&str, &str) -> bool| {
+            own.lines().find_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let (id, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+                pick(id, controllers).then(|| path.to_owned())
+            })
+        };
+        let base = match line(&|_, c| c.split(',').any(|c| c == "devices")) {
+            Some(path) => format!("/sys/fs/cgroup/devices{path}"),
+            None => format!("/sys/fs/cgroup{}", line(&|id, c| id == "0" && c.is_empty())?),
+        };
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let id = format!("{:032x}{:032x}", nanos, std::process::id());
+        let top = std::path::Path::new(&base).join(format!("eva-ha-test-{}-{nanos}", std::process::id()));
+        let dir = top.join("docker").join(&id);
+        let made = std::fs::create_dir_all(&dir);
+        let cgroup = DockerCgroup { top, dir, id };
+        require("a cgroup the test may make (root, cgroupfs)", made.is_ok()).then_some(cgroup)
+    }
+}
+
+impl Drop for DockerCgroup {
+    fn drop(&mut self) {
+        // Its process may take a moment to leave once killed.
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while std::fs::remove_dir(&self.dir).is_err() && self.dir.exists() && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_dir(self.top.join("docker"));
+        let _ = std::fs::remove_dir(&self.top);
+    }
+}
+
+#[test]
+fn a_container_whose_shim_went_down_with_the_engine_is_found_by_its_cgroup() {
+    // Made first, dropped last: after the namespace, and whatever ran in it, is gone.
+    let Some(cgroup) = DockerCgroup::new() else { return };
+    let Some((t, ns)) = leftovers_node() else { return };
+    let root = t.root().to_owned();
+    // No shim: the container's process, alone in its cgroup (as a unit that kills its whole
+    // cgroup leaves it).
+    let dir = cgroup.dir.to_str().unwrap();
+    let script = r#"echo $$ > "$2/cgroup.procs" && echo $$ > "$1.tmp" && mv "$1.tmp" "$1" && exec sleep 1000"#;
+    let pid = started(&ns, &root, "container", script, &[dir])[0];
+    let run = eva_stop(t).success();
+    assert!(!ns.alive(pid), "{}", run.dump());
+    run.assert_stdout_contains("the engine is stopped, but 1 container process(es) it started still run; ending them: ")
+        .assert_stdout_contains(&format!("pid {pid} sleep (container {})", &cgroup.id[..12]));
 }
 
 #[test]
