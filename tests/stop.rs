@@ -182,47 +182,52 @@ fn eva_stop_marks_a_planned_stop_for_the_monitor_and_eva_start_clears_it() {
     assert!(!marker.exists(), "a new start ends the planned stop\n{}", run.dump());
 }
 
-/// A shim as containerd runs one for a docker container, with its container below it:
-/// `tests/fakes/containerd-shim` under the name containerd-shim-runc-v2, for the
-/// containerd at `socket`. Returns (shim pid, container pid).
-fn shim(root: &std::path::Path, id: &str, socket: &std::path::Path) -> (i32, i32) {
-    use std::os::unix::process::CommandExt;
-    let pids = root.join(format!("shim-{id}.pids"));
+/// A node for the tests of `end_leftovers`: the units active, the step on, and a pid
+/// namespace of its own in which eva-stop runs, so that it sees (and may end) only the
+/// processes the test starts there; `None` where no namespace can be made (skipped).
+fn leftovers_node() -> Option<(Test, PidNamespace)> {
+    let ns = PidNamespace::new()?;
+    let t = Test::new().active(&IDS).config("end_leftovers", "true").within(ns.prefix());
+    Some((t, ns))
+}
+
+/// Runs `script` (bash) in `ns`, which writes what "$1" names (`pids`, under the test's
+/// root) when it runs: returns the pids it wrote there, the namespace's.
+fn started(ns: &PidNamespace, root: &std::path::Path, name: &str, script: &str, args: &[&str]) -> Vec<i32> {
+    let pids = root.join(format!("{name}.pids"));
+    let file = pids.to_str().unwrap();
+    let all: Vec<&str> = [file].into_iter().chain(args.iter().copied()).collect();
+    ns.spawn(script, &all, &[("FAKE_SHIM_PIDS", &pids)]);
+    assert!(wait_for(&pids, Duration::from_secs(10)), "{name} did not start");
+    std::fs::read_to_string(&pids).unwrap().split_whitespace().map(|p| p.parse().unwrap()).collect()
+}
+
+/// A shim as containerd runs one for a docker container, with its container below it, in
+/// `ns`: `tests/fakes/containerd-shim` under the name containerd-shim-runc-v2, for the
+/// containerd at `socket`. Returns (shim pid, container pid), the namespace's.
+fn shim(ns: &PidNamespace, root: &std::path::Path, id: &str, socket: &std::path::Path) -> (i32, i32) {
     let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fakes/containerd-shim");
-    let mut cmd = std::process::Command::new("/bin/sh");
-    cmd.arg0("containerd-shim-runc-v2")
-        .arg(fake)
-        .args(["-namespace", "moby", "-id", id, "-address"])
-        .arg(socket)
-        .env("FAKE_SHIM_PIDS", &pids)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    // Its own session, as a shim is: not ours to reap or to signal with the test's group.
-    unsafe {
-        cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(std::io::Error::from));
-    }
-    let mut child = cmd.spawn().unwrap();
-    assert!(wait_for(&pids, Duration::from_secs(10)), "the fake shim did not start");
-    std::thread::spawn(move || child.wait());
-    let text = std::fs::read_to_string(&pids).unwrap();
-    let mut it = text.split_whitespace().map(|p| p.parse::<i32>().unwrap());
-    (it.next().unwrap(), it.next().unwrap())
+    let socket = socket.to_str().unwrap();
+    let script = r#"shift; exec -a containerd-shim-runc-v2 /bin/sh "$@""#;
+    let pids = started(ns, root, &format!("shim-{id}"), script, &[fake, "-namespace", "moby", "-id", id, "-address", socket]);
+    (pids[0], pids[1])
+}
+
+/// A docker engine as /proc shows one: a process whose argv[0] is `dockerd`, in `ns`.
+fn dockerd(ns: &PidNamespace, root: &std::path::Path) -> i32 {
+    started(ns, root, "dockerd", r#"echo $$ > "$1.tmp" && mv "$1.tmp" "$1" && exec -a dockerd sleep 1000"#, &[])[0]
 }
 
 #[test]
 fn the_containers_a_dead_engine_left_running_are_ended_and_named() {
-    let t = Test::new().active(&IDS);
+    let Some((t, ns)) = leftovers_node() else { return };
     let root = t.root().to_owned();
     // The node's containerd (eva-ha.toml's containerd_sockets) and another one's.
-    let (shim_pid, container_pid) = shim(&root, "aaaa1111bbbb2222cccc", &root.join("containerd.sock"));
-    let (other_shim, other_container) = shim(&root, "dddd3333", &root.join("other-containerd.sock"));
-    // The engine is dead: nothing answers on its socket.
+    let (shim_pid, container_pid) = shim(&ns, &root, "aaaa1111bbbb2222cccc", &root.join("containerd.sock"));
+    let (other_shim, other_container) = shim(&ns, &root, "dddd3333", &root.join("other-containerd.sock"));
+    // The engine is dead: no dockerd, nothing answers on its socket.
     let run = eva_stop(t.env("DOCKER_HOST", &format!("unix://{}", root.join("docker.sock").display()))).success();
-    let still = [alive(shim_pid), alive(container_pid), alive(other_shim), alive(other_container)];
-    for pid in [other_container, other_shim] {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-    }
+    let still = [ns.alive(shim_pid), ns.alive(container_pid), ns.alive(other_shim), ns.alive(other_container)];
     assert_eq!(still, [false, false, true, true], "the node's container and shim ended, the other engine's not\n{}", run.dump());
     // A dead engine is not a frozen one: its clients fail at once, the stop script runs first.
     assert_eq!(run.changes(), [STOP_CALL], "{}", run.dump());
@@ -232,18 +237,118 @@ fn the_containers_a_dead_engine_left_running_are_ended_and_named() {
 }
 
 #[test]
-fn while_the_engine_answers_its_containers_are_left_to_it() {
-    let t = Test::new().active(&IDS);
+fn while_a_dockerd_runs_nothing_is_ended_and_the_stop_fails_naming_it() {
+    let Some((t, ns)) = leftovers_node() else { return };
     let root = t.root().to_owned();
-    let (shim_pid, container_pid) = shim(&root, "eeee4444", &root.join("containerd.sock"));
+    let (shim_pid, container_pid) = shim(&ns, &root, "eeee4444", &root.join("containerd.sock"));
+    let engine = dockerd(&ns, &root);
+    // DOCKER_HOST names a socket where nothing listens, while the engine runs: it used to
+    // be taken for dead, and its containers were killed.
+    let run = eva_stop(t.env("DOCKER_HOST", &format!("unix://{}", root.join("elsewhere.sock").display()))).status(1);
+    assert_eq!([ns.alive(shim_pid), ns.alive(container_pid), ns.alive(engine)], [true, true, true], "{}", run.dump());
+    run.assert_error(
+        "eva-stop",
+        &["2 container process(es) still run", &format!("a docker engine (pid {engine} dockerd)"), "not ending them"],
+    )
+    .assert_stdout_lacks("ending them:");
+    assert_eq!(run.error_line().lines().count(), 1, "{}", run.dump());
+    run.assert_states("inactive");
+}
+
+#[test]
+fn an_engine_that_answers_keeps_its_containers_and_the_stop_fails() {
+    let Some((t, ns)) = leftovers_node() else { return };
+    let root = t.root().to_owned();
+    let (shim_pid, container_pid) = shim(&ns, &root, "ffff5555", &root.join("containerd.sock"));
+    let engine = dockerd(&ns, &root);
     let host = answering_engine(&t);
-    let run = eva_stop(t.env("DOCKER_HOST", &host)).success();
-    let still = [alive(shim_pid), alive(container_pid)];
-    for pid in [container_pid, shim_pid] {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-    }
-    assert_eq!(still, [true, true], "{}", run.dump());
+    let run = eva_stop(t.env("DOCKER_HOST", &host)).status(1);
+    assert_eq!([ns.alive(shim_pid), ns.alive(container_pid)], [true, true], "{}", run.dump());
+    run.assert_error("eva-stop", &[&format!("pid {engine} dockerd")]);
+}
+
+#[test]
+fn without_end_leftovers_nothing_is_looked_for() {
+    let Some((t, ns)) = leftovers_node() else { return };
+    let root = t.root().to_owned();
+    let (shim_pid, container_pid) = shim(&ns, &root, "abab6666", &root.join("containerd.sock"));
+    let run = eva_stop(t.arg("--no-end-leftovers")).success();
+    assert_eq!([ns.alive(shim_pid), ns.alive(container_pid)], [true, true], "{}", run.dump());
     run.assert_stdout_lacks("ending them");
+}
+
+#[test]
+fn an_engine_outside_the_units_is_not_ours_nor_are_its_containers() {
+    let Some((t, ns)) = leftovers_node() else { return };
+    let root = t.root().to_owned();
+    let (shim_pid, container_pid) = shim(&ns, &root, "cdcd7777", &root.join("containerd.sock"));
+    let engine = dockerd(&ns, &root);
+    // docker is left to the node (not among the units): its containers run on, no failure.
+    let run = eva_stop(t.config("units", r#"["mongod.service", "postgresql-9.5.service"]"#)).success();
+    assert_eq!([ns.alive(shim_pid), ns.alive(container_pid), ns.alive(engine)], [true, true, true], "{}", run.dump());
+    run.assert_stdout_lacks("ending them").assert_stdout_contains("EVA master stopped");
+}
+
+/// A cgroup shaped as docker's cgroupfs driver makes them, `…/docker/<64-hex id>`, below our
+/// own in the hierarchy eva-ha reads (`devices` on cgroup v1, the unified one on v2), under
+/// a directory of the test's own; removed when dropped.
+struct DockerCgroup {
+    top: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    id: String,
+}
+
+impl DockerCgroup {
+    fn new() -> Option<DockerCgroup> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let line = |pick: &dyn Fn(&str, &str) -> bool| {
+            own.lines().find_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let (id, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+                pick(id, controllers).then(|| path.to_owned())
+            })
+        };
+        let base = match line(&|_, c| c.split(',').any(|c| c == "devices")) {
+            Some(path) => format!("/sys/fs/cgroup/devices{path}"),
+            None => format!("/sys/fs/cgroup{}", line(&|id, c| id == "0" && c.is_empty())?),
+        };
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let id = format!("{:032x}{:032x}", nanos, std::process::id());
+        let top = std::path::Path::new(&base).join(format!("eva-ha-test-{}-{nanos}", std::process::id()));
+        let dir = top.join("docker").join(&id);
+        let made = std::fs::create_dir_all(&dir);
+        let cgroup = DockerCgroup { top, dir, id };
+        require("a cgroup the test may make (root, cgroupfs)", made.is_ok()).then_some(cgroup)
+    }
+}
+
+impl Drop for DockerCgroup {
+    fn drop(&mut self) {
+        // Its process may take a moment to leave once killed.
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while std::fs::remove_dir(&self.dir).is_err() && self.dir.exists() && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_dir(self.top.join("docker"));
+        let _ = std::fs::remove_dir(&self.top);
+    }
+}
+
+#[test]
+fn a_container_whose_shim_went_down_with_the_engine_is_found_by_its_cgroup() {
+    // Made first, dropped last: after the namespace, and whatever ran in it, is gone.
+    let Some(cgroup) = DockerCgroup::new() else { return };
+    let Some((t, ns)) = leftovers_node() else { return };
+    let root = t.root().to_owned();
+    // No shim: the container's process, alone in its cgroup (as a unit that kills its whole
+    // cgroup leaves it).
+    let dir = cgroup.dir.to_str().unwrap();
+    let script = r#"echo $$ > "$2/cgroup.procs" && echo $$ > "$1.tmp" && mv "$1.tmp" "$1" && exec sleep 1000"#;
+    let pid = started(&ns, &root, "container", script, &[dir])[0];
+    let run = eva_stop(t).success();
+    assert!(!ns.alive(pid), "{}", run.dump());
+    run.assert_stdout_contains("the engine is stopped, but 1 container process(es) it started still run; ending them: ")
+        .assert_stdout_contains(&format!("pid {pid} sleep (container {})", &cgroup.id[..12]));
 }
 
 #[test]

@@ -140,8 +140,14 @@ super::declare_settings! {
         read_by: START | STOP | GENW | STATUS,
         ..Meta::NONE
     };
-    containerd_sockets: Vec<String> = ["/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock"].map(String::from).to_vec(), check any, Meta {
-        doc: "The containerd sockets of the node's docker (system containerd, or dockerd's own): once the units are stopped and the engine no longer answers, the container processes their shims still run are ended, so that they cannot run on both nodes (empty: never)",
+    end_leftovers: bool = true, check any, Meta {
+        doc: "Once the units are stopped, docker's among them (engine_unit), end what still runs of the node's docker containers (found by their cgroup, /docker/<id> or docker-<id>.scope below the node's own, and by their shims), so that they cannot run on both nodes; only when no dockerd runs in the node: while one does, nothing is ended and the stop fails naming it",
+        flag: Flag::Negate,
+        read_by: START | STOP,
+        ..Meta::NONE
+    };
+    containerd_sockets: Vec<String> = ["/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock", "/var/run/docker/containerd/docker-containerd.sock"].map(String::from).to_vec(), check any, Meta {
+        doc: "The containerd sockets of the node's docker (system containerd from 18.09, dockerd's own, docker-containerd 17.12-18.06): a shim of namespace moby with one of these -address (or docker 1.13's, which has none) is ended with its container by end_leftovers (empty: only docker 1.13's shims, and the cgroups)",
         flag: Flag::Value("SOCKETS"),
         read_by: START | STOP,
         ..Meta::NONE

@@ -19,7 +19,7 @@ use crate::sys::leftovers;
 use crate::sys::logging::Step;
 use crate::sys::process::{Cmd, Stream, is_executable};
 use crate::sys::signals;
-use crate::sys::systemd::{Job, Systemd, UnitState, units_deadline};
+use crate::sys::systemd::{Job, Systemd, UnitState, unit_id, units_deadline};
 
 /// Journal lines shown for a unit that failed.
 const JOURNAL_LINES: usize = 10;
@@ -199,16 +199,29 @@ fn stop_a_frozen_engine(cfg: &Config, systemd: &Systemd) -> anyhow::Result<()> {
 }
 
 /// Ends the container processes that the stopped engine left running (see
-/// `sys::leftovers`), naming each; an error when one would not go.
+/// `sys::leftovers`), naming each; an error when one would not go, and when a docker
+/// engine still runs in this node: then they are still its (maybe one that `DOCKER_HOST`
+/// does not name), nothing is ended, and the cluster's action for a failed stop takes over.
+/// Only where the units stopped include docker's own (`engine_unit`, else docker.service):
+/// an engine that eva-ha does not stop is not ours, nor are the containers it runs.
 fn end_leftovers(cfg: &Config) -> anyhow::Result<()> {
-    if cfg.containerd_sockets.is_empty() || crate::sys::runtime::docker_answers(Duration::from_secs(2)) {
+    let engine = if cfg.engine_unit.is_empty() { "docker.service" } else { cfg.engine_unit.as_str() };
+    if !*cfg.end_leftovers || !cfg.units.iter().any(|u| unit_id(u) == unit_id(engine)) {
         return Ok(());
     }
-    let found = leftovers::find(Path::new("/proc"), &cfg.containerd_sockets);
+    let scan = leftovers::scan(Path::new("/proc"), &cfg.containerd_sockets);
+    let found = scan.leftovers;
     if found.is_empty() {
         return Ok(());
     }
     let names: Vec<String> = found.iter().map(leftovers::describe).collect();
+    if let Some(engine) = scan.engines.first() {
+        return Err(failed(format!(
+            "{} container process(es) still run after the units stopped, and so does a docker engine ({engine}): not ending them ({})",
+            found.len(),
+            names.join(", ")
+        )));
+    }
     tracing::warn!(
         "the engine is stopped, but {} container process(es) it started still run; ending them: {}",
         found.len(),

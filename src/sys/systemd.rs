@@ -55,8 +55,7 @@ impl UnitState {
 
     /// Whether this is the unit `name` names: `docker` and `docker.service` are one.
     pub fn is_named(&self, name: &str) -> bool {
-        let id = |n: &str| if n.contains('.') { n.to_owned() } else { format!("{n}.service") };
-        !name.is_empty() && (id(name) == self.id || id(name) == id(&self.name))
+        !name.is_empty() && (unit_id(name) == self.id || unit_id(name) == unit_id(&self.name))
     }
 
     pub fn is_failed(&self) -> bool {
@@ -82,6 +81,11 @@ impl UnitState {
         }
         s
     }
+}
+
+/// The id systemctl gives a unit name: `docker` is `docker.service`.
+pub fn unit_id(name: &str) -> String {
+    if name.contains('.') { name.to_owned() } else { format!("{name}.service") }
 }
 
 /// The systemctl and journalctl we run, and the deadline for start and stop calls: the

@@ -30,12 +30,14 @@ pub struct Test {
     env: Vec<(String, String)>,
     unset: Vec<String>,
     invoke_as: Option<String>,
+    /// Words before the binary (`nsenter … --`), from [`Test::within`].
+    prefix: Vec<String>,
 }
 
 impl Test {
     /// A run on a new [`Node`], without arguments.
     pub fn new() -> Test {
-        Test { node: Node::new(), args: Vec::new(), env: Vec::new(), unset: Vec::new(), invoke_as: None }
+        Test { node: Node::new(), args: Vec::new(), env: Vec::new(), unset: Vec::new(), invoke_as: None, prefix: Vec::new() }
     }
 
     #[must_use = "a builder method returns the builder"]
@@ -65,6 +67,7 @@ impl Test {
             env: self.env.clone(),
             unset: self.unset.clone(),
             invoke_as: self.invoke_as.clone(),
+            prefix: self.prefix.clone(),
         }
     }
 
@@ -90,6 +93,13 @@ impl Test {
         self
     }
 
+    /// Runs the binary behind `prefix` (a [`super::PidNamespace::prefix`]).
+    #[must_use = "a builder method returns the builder"]
+    pub fn within(mut self, prefix: Vec<String>) -> Test {
+        self.prefix = prefix;
+        self
+    }
+
     /// Runs the binary through a link with this name (`eva-start`) instead of `eva-ha`.
     #[must_use = "a builder method returns the builder"]
     pub fn invoked_as(mut self, name: &str) -> Test {
@@ -97,9 +107,9 @@ impl Test {
         self
     }
 
-    /// The command: the binary (or a link to it named as [`Test::invoked_as`] says), the
-    /// arguments, the node's environment (see [`Node::environment`]) and then the test's,
-    /// stdin from /dev/null.
+    /// The command: the binary (or a link to it named as [`Test::invoked_as`] says, behind
+    /// [`Test::within`]'s prefix), the arguments, the node's environment (see
+    /// [`Node::environment`]) and then the test's, stdin from /dev/null.
     pub fn command(&self) -> Command {
         let program = match &self.invoke_as {
             Some(name) => {
@@ -111,14 +121,16 @@ impl Test {
             }
             None => PathBuf::from(BIN),
         };
-        let mut cmd = match kernel_wrapper() {
-            Some(wrapper) => {
-                let mut cmd = Command::new(wrapper);
-                cmd.arg(program);
-                cmd
-            }
-            None => Command::new(program),
-        };
+        // What runs first: the test's prefix (`nsenter … --`), then RHEL 7.5's kernel.
+        let words: Vec<OsString> = self
+            .prefix
+            .iter()
+            .map(OsString::from)
+            .chain(kernel_wrapper().map(OsString::from))
+            .chain([program.into_os_string()])
+            .collect();
+        let mut cmd = Command::new(&words[0]);
+        cmd.args(&words[1..]);
         cmd.args(&self.args).envs(self.node.environment()).env_remove("EVA_HA_LOG_FORMAT").stdin(Stdio::null());
         for var in CLUSTER_VARIABLES {
             cmd.env_remove(var);

@@ -11,6 +11,7 @@
 //!   fake's recorded arguments by flag name.
 //! - [`support`]: what the end-to-end tests share (the repository's scripts, Docker,
 //!   printing a command's output).
+//! - [`pidns`]: a pid namespace of the test's own, for the runs that may end processes.
 //! - [`engine`] and [`https`]: a private Docker engine, and a stand-in for EVA's REST API.
 #![allow(dead_code)]
 
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod https;
 pub mod invocation;
 pub mod node;
+pub mod pidns;
 pub mod run;
 pub mod support;
 
@@ -32,6 +34,8 @@ pub use invocation::{Running, Test};
 pub use nix::sys::signal::Signal;
 #[allow(unused_imports)]
 pub use node::Node;
+#[allow(unused_imports)]
+pub use pidns::PidNamespace;
 #[allow(unused_imports)]
 pub use run::{Argv, Run};
 

@@ -9,7 +9,9 @@
 //! - `eva/`: the install directory, with the stand-in master scripts
 //!   (tests/fakes/start-master-rhel.sh, tests/fakes/stop-master.sh) that record what they got
 //!   in `master/`;
-//! - `configuration.json` with a worker token, and `eva-ha.toml` pointing at all of it;
+//! - `configuration.json` with a worker token, and `eva-ha.toml` pointing at all of it,
+//!   with `end_leftovers = false`: a run in this machine's /proc must never end a process
+//!   the test did not start (tests/stop.rs turns it on in a pid namespace of its own);
 //! - `docker/` and `podman/`, once a test asks for a fake container runtime with
 //!   [`Test::fake_docker`] / [`Test::fake_podman`] (tests/fakes/engine);
 //! - `clplogcmd.log`, what the fake `clplogcmd` got, once a test installs it with
@@ -59,7 +61,7 @@ impl Node {
         node.write(
             "eva-ha.toml",
             &format!(
-                "install_dir = \"{r}/eva\"\nworker_config = \"{r}/configuration.json\"\nlock_file = \"{r}/eva-ha.lock\"\nstate_dir = \"{r}/state\"\nhistory_dir = \"{r}/history\"\ncontainerd_sockets = [\"{r}/containerd.sock\"]\n",
+                "install_dir = \"{r}/eva\"\nworker_config = \"{r}/configuration.json\"\nlock_file = \"{r}/eva-ha.lock\"\nstate_dir = \"{r}/state\"\nhistory_dir = \"{r}/history\"\ncontainerd_sockets = [\"{r}/containerd.sock\"]\nend_leftovers = false\n",
                 r = node.root().display()
             ),
         );

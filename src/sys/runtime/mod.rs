@@ -222,12 +222,6 @@ impl Runtime {
     }
 }
 
-/// Whether docker's engine answers on its socket (`$DOCKER_HOST` or the default) within
-/// `timeout`. `false` also where there is no unix socket to ask.
-pub fn docker_answers(timeout: Duration) -> bool {
-    docker_socket(std::env::var("DOCKER_HOST").ok().as_deref()).is_some_and(|s| ping_socket(&s, timeout) == Probe::Answered)
-}
-
 /// Why docker's engine is frozen, when it is: its socket (`$DOCKER_HOST` or the default)
 /// takes the connection but gives no answer to `GET /_ping` within `timeout`. `None` when
 /// it answers, and when nothing listens (a dead engine: its clients fail at once, they do
