@@ -21,9 +21,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::error::failed;
 use crate::sys::logging::Secs;
 use crate::sys::process::{self, Next, ProcessError, Stream};
-use crate::sys::runtime::Runtime;
 use crate::sys::runtime::event::{self, DeathEvent, Event};
 use crate::sys::runtime::inspect::ContainerState;
+use crate::sys::runtime::{Lookup, Runtime};
 use crate::sys::signals;
 use crate::sys::systemd::{Systemd, UnitState};
 
@@ -191,6 +191,12 @@ pub trait Engine {
     /// A subscription to container deaths from `since_ns` on.
     fn subscribe(&self, since_ns: i64) -> anyhow::Result<Self::Subscription>;
     fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>>;
+    /// A death event's container: in scope or not, its state when it still exists. By
+    /// default what [`Engine::inspect`] has of it, else gone (judged by the event).
+    fn look_up(&self, event: &DeathEvent) -> anyhow::Result<Lookup> {
+        let state = self.inspect(std::slice::from_ref(&event.id))?.into_iter().next();
+        Ok(state.map_or(Lookup::Gone(None), Lookup::InScope))
+    }
     /// The containers that have finished, by id.
     fn finished(&self) -> anyhow::Result<Vec<String>>;
     /// The containers running now, in scope.
@@ -281,6 +287,10 @@ impl Engine for Runtime {
 
     fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>> {
         Runtime::inspect(self, ids)
+    }
+
+    fn look_up(&self, event: &DeathEvent) -> anyhow::Result<Lookup> {
+        Runtime::look_up(self, event)
     }
 
     fn finished(&self) -> anyhow::Result<Vec<String>> {
@@ -769,16 +779,26 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                     tracing::debug!("event for {} at {} seen before", short(&ev.id), ev.time_ns);
                     return None;
                 }
-                if self.expect_back.is_none() {
-                    self.died.push((ev.id.clone(), self.host.now()));
-                }
-                let state = match self.engine.inspect(std::slice::from_ref(&ev.id)) {
-                    Ok(states) => states.into_iter().next(),
+                let state = match self.engine.look_up(&ev) {
+                    Ok(Lookup::InScope(state)) => Some(state),
+                    Ok(Lookup::OutOfScope(why)) => {
+                        tracing::debug!("container {} ({}) died: out of scope ({why})", ev.name, short(&ev.id));
+                        return None;
+                    }
+                    Ok(Lookup::Gone(why)) => {
+                        if let Some(why) = why {
+                            tracing::info!("container {} ({}) died: {why}", ev.name, short(&ev.id));
+                        }
+                        None
+                    }
                     Err(e) => {
                         tracing::warn!("cannot inspect container {}: {e:#}; judging by the event", short(&ev.id));
                         None
                     }
                 };
+                if self.expect_back.is_none() {
+                    self.died.push((ev.id.clone(), self.host.now()));
+                }
                 self.consider(judge(&ev, state.as_ref()))
             }
             Ok(Event::Other(what)) => {
@@ -845,6 +865,7 @@ mod tests {
             started_ns: Some(1),
             finished_ns,
             has_exit_code_label: label,
+            labels: Default::default(),
             status: if running { "running".into() } else { "exited".into() },
             restart_count: 0,
             health: None,
