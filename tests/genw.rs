@@ -743,6 +743,24 @@ fn podman_once_with_a_label_scope_judges_only_the_containers_in_it() {
 }
 
 #[test]
+fn podman_before_1_5_is_refused_it_prints_no_json_events() {
+    let t = soon_ns();
+    let line = podman_died("1.6.4", CRASH, "crash", 3, t);
+    for once in [false, true] {
+        let mut test = podman_genw("1.4.4").events("podman", 1, &[&line]).events_end("podman", 1, 0);
+        if once {
+            test = test.args(&["--once"]);
+        }
+        let run = test.status(5);
+        assert_one_error(&run, "eva-ha genw", &["podman 1.4.4 is too old: eva-genw needs podman 1.5 or later"]);
+        assert_eq!(run.engine_calls_of("podman", "events"), Vec::<Vec<String>>::new(), "{}", run.dump());
+        // What it would have printed: the word json for the death (tests/fakes/engine).
+        let (code, printed) = podman_as_asked(&run, &[&line], &[]);
+        assert_eq!((code, printed), (Some(0), vec!["json".to_owned()]));
+    }
+}
+
+#[test]
 fn podman_not_installed_exits_5_naming_it() {
     let real = FALLBACK_DIRS.iter().map(|d| Path::new(d).join("podman")).find(|p| p.exists());
     if let Some(real) = real {

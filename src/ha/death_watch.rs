@@ -18,7 +18,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::error::failed;
+use crate::error::{failed, not_installed};
 use crate::sys::logging::Secs;
 use crate::sys::process::{self, Next, ProcessError, Stream};
 use crate::sys::runtime::event::{self, DeathEvent, Event};
@@ -184,6 +184,10 @@ pub trait Engine {
     fn name(&self) -> String;
     /// The engine's version, or why it does not answer within `timeout`.
     fn ping(&self, timeout: Duration) -> Result<String, String>;
+    /// Why the watch cannot work with this engine of `version`, if it cannot.
+    fn unusable(&self, _version: &str) -> Option<String> {
+        None
+    }
     /// Whether it answers within `timeout`, as cheaply as can be asked.
     fn probe(&self, timeout: Duration) -> Result<(), String>;
     /// What its service manager says of it.
@@ -270,6 +274,10 @@ impl Engine for Runtime {
 
     fn probe(&self, timeout: Duration) -> Result<(), String> {
         Runtime::probe(self, timeout)
+    }
+
+    fn unusable(&self, version: &str) -> Option<String> {
+        Runtime::unusable(self, version)
     }
 
     fn service(&self) -> Service {
@@ -576,6 +584,9 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                 return Ok(None);
             }
         };
+        if let Some(why) = self.engine.unusable(&version) {
+            return Err(not_installed(why));
+        }
         self.said_unreachable = false;
         self.down_for_good_since = None;
         // It answers, but a subscription may still not work: the outage goes on until one

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::failed;
+use crate::error::{failed, not_installed};
 use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, Unanswered, from_state, judge, now_ns, short};
 use crate::sys::logging::Secs;
 use crate::sys::process::{Next, Stream};
@@ -90,7 +90,11 @@ impl Once<'_> {
             self.save(&cursor)?;
             return Ok(format!("the node is being stopped ({}): nothing counts", stop.trim()));
         }
-        if let Err(why) = Engine::ping(self.runtime, CALL) {
+        let answer = Engine::ping(self.runtime, CALL);
+        if let Some(why) = answer.as_ref().ok().and_then(|version| self.runtime.unusable(version)) {
+            return Err(not_installed(why));
+        }
+        if let Err(why) = answer {
             let since = *cursor.unreachable_since_ns.get_or_insert(now);
             self.save(&cursor)?;
             let down = Duration::from_nanos((now - since).max(0) as u64);

@@ -154,6 +154,21 @@ impl Runtime {
         Ok(out.stdout.trim().to_owned())
     }
 
+    /// Why eva-genw cannot watch this engine of `version` (what [`Runtime::ping`] said), if
+    /// it cannot: podman before 1.5 takes `events --format json` for a template and prints
+    /// the word `json` for every event (containers/podman v1.4.4 `pkg/adapter/runtime.go`,
+    /// `Events`; JSON from v1.5.0), so no death could be read. `podman version --format
+    /// {{.Version}}` prints the client's version in every version (v1.6.4
+    /// `cmd/podman/version.go`; from v2.0.0 `cmd/podman/system/version.go` retries the
+    /// template on the client). A version that does not parse is not refused.
+    pub fn unusable(&self, version: &str) -> Option<String> {
+        let mut parts = version.trim().trim_start_matches('v').split(['.', '-', '+']).map(str::parse::<u32>);
+        let (Some(Ok(major)), Some(Ok(minor))) = (parts.next(), parts.next()) else { return None };
+        (self.kind == Kind::Podman && (major, minor) < (1, 5)).then(|| {
+            format!("podman {} is too old: eva-genw needs podman 1.5 or later (`podman events --format json`)", version.trim())
+        })
+    }
+
     /// Whether the engine answers within `timeout`: docker's `GET /_ping` on its unix socket
     /// (`$DOCKER_HOST` when it is `unix://…`, else `/var/run/docker.sock`); where there is no
     /// such socket to ask (podman, another kind of `DOCKER_HOST`, nothing listening), the
@@ -497,6 +512,23 @@ mod tests {
         );
         let docker = runtime(Kind::Docker).events(0, None).display();
         assert!(docker.contains("--filter label=com.nec.eva --filter container=crowd --since"), "{docker}");
+    }
+
+    #[test]
+    fn podman_before_1_5_is_refused() {
+        let runtime =
+            |kind| Runtime { kind, program: PathBuf::new(), filters: Vec::new(), unit: None, call_timeout: CALL_TIMEOUT };
+        let podman = runtime(Kind::Podman);
+        for old in ["1.0.5", "1.4.4", "0.12.1"] {
+            assert_eq!(
+                podman.unusable(old),
+                Some(format!("podman {old} is too old: eva-genw needs podman 1.5 or later (`podman events --format json`)"))
+            );
+        }
+        for fine in ["1.5.0", "1.6.4", "4.3.1", "5.0.0-dev", "10.1", "", "unknown"] {
+            assert_eq!(podman.unusable(fine), None, "{fine}");
+        }
+        assert_eq!(runtime(Kind::Docker).unusable("1.13.1"), None);
     }
 
     #[test]
