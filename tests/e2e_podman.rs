@@ -85,6 +85,13 @@ impl Drop for Names {
     }
 }
 
+/// One test at a time: an unscoped monitor judges every container's death, the other
+/// tests' too.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn genw(args: &[&str]) -> Monitor {
     let mut full = vec!["--runtime", "podman", "--initial-delay", "0"];
     full.extend_from_slice(args);
@@ -94,6 +101,7 @@ fn genw(args: &[&str]) -> Monitor {
 #[test]
 fn podman_deaths_are_judged_like_dockers() {
     let Some(()) = ready() else { return };
+    let _alone = one_at_a_time();
     let names = Names::new("judge", &["clean", "killed", "masked"]);
     let mut monitor = genw(&[]);
     monitor.wait_for("watching podman", SOON);
@@ -113,8 +121,33 @@ fn podman_deaths_are_judged_like_dockers() {
 }
 
 #[test]
+fn a_label_scope_is_judged_by_the_containers_own_labels() {
+    let Some(()) = ready() else { return };
+    let _alone = one_at_a_time();
+    let names = Names::new("scope", &["outside", "removed", "inside"]);
+    let label = format!("eva-ha-test={}", std::process::id());
+    let scope = format!("label={label}");
+    let mut monitor = genw(&["-v", "--filter", &scope]);
+    monitor.wait_for("watching podman", SOON);
+    // Outside the scope: not judged, whatever its exit code.
+    let outside = run(&names.0[0], &[], "exit 3");
+    monitor.wait_for(&format!("container {} ({}) died: out of scope (not {scope})", names.0[0], &outside[..12]), SOON);
+    // Inside, removed as it ends: judged (by its state or, once gone, by its event).
+    run(&names.0[1], &["--rm", "--label", &label], "exit 0");
+    monitor.wait_for(&format!("container {} (", names.0[1]), SOON);
+    assert!(monitor.is_running(), "{}", monitor.output());
+    let inside = run(&names.0[2], &["--label", &label], "exit 3");
+    let (code, _) = monitor.exit(SOON);
+    assert_eq!(code, Some(1), "{}", monitor.output());
+    let error = monitor.error_line();
+    assert!(error.contains(&format!("container {} ({}, image {IMAGE}", names.0[2], &inside[..12])), "{error}");
+    assert!(error.contains("exit code 3"), "{error}");
+}
+
+#[test]
 fn sigterm_ends_the_podman_monitor_and_its_subscription() {
     let Some(()) = ready() else { return };
+    let _alone = one_at_a_time();
     let mut monitor = genw(&[]);
     monitor.wait_for("watching podman", SOON);
     let subscription = monitor.children_matching("events");

@@ -535,8 +535,8 @@ fn podman_died_events_are_watched_with_podman_alone() {
     let events = [
         // Podman 4: Time as RFC 3339 text; a clean exit has no ContainerExitCode.
         json!({"ID": KEEP, "Image": podman_image, "Name": "keep", "Status": "died", "Time": rfc3339(t), "Type": "container", "Attributes": {}}),
-        // Podman 5: Time in seconds, with timeNano.
-        json!({"ID": GONE, "Image": podman_image, "Name": "gone", "Status": "died", "Time": t / 1_000_000_000,
+        // Podman 5: `time` in seconds, with timeNano.
+        json!({"ID": GONE, "Image": podman_image, "Name": "gone", "Status": "died", "time": t / 1_000_000_000,
                "timeNano": t + 1, "Type": "container", "Attributes": {"image": podman_image, "name": "gone"}, "ContainerExitCode": 137}),
         json!({"ID": podman_id, "Image": podman_image, "Name": "p1", "Status": "start", "Time": rfc3339(t), "Type": "container"}),
         // A label named exitCode only reaches Attributes, not ContainerExitCode.
@@ -575,6 +575,188 @@ fn podman_died_events_are_watched_with_podman_alone() {
         assert!(since >= launched - 1_000_000_000 && since < t, "--since {since_arg}\n{}", run.dump());
         assert_eq!(run.engine_calls_of("podman", "inspect").len(), 3, "{}", run.dump());
         assert_eq!(run.docker_calls(), Vec::<Vec<String>>::new(), "docker was called\n{}", run.dump());
+    }
+}
+
+const PODMAN_IMAGE: &str = "localhost/eva-bb:latest";
+/// A container outside the scope.
+const WEB: &str = "9b0e2c6f1d4a8e7b3c5d2f1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d";
+
+/// A died event as podman `version` prints it (tests/data/README.md, "Podman by version"):
+/// 1.5–2.1 (`1.6.4`) without Attributes, 2.2–4.2 (`4.2.0`) with `"Attributes":null`; in
+/// both no labels, `ContainerExitCode` left out when 0, `Time` in the host's zone (+09:00).
+fn podman_died(version: &str, id: &str, name: &str, exit_code: i64, time_ns: i64) -> String {
+    let code = if exit_code == 0 { String::new() } else { format!("\"ContainerExitCode\":{exit_code},") };
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+    let time =
+        chrono::DateTime::from_timestamp_nanos(time_ns).with_timezone(&jst).to_rfc3339_opts(chrono::SecondsFormat::Nanos, false);
+    let attributes = match version {
+        "1.6.4" => "",
+        "4.2.0" => ",\"Attributes\":null",
+        _ => panic!("no died shape for podman {version}"),
+    };
+    format!(
+        r#"{{{code}"ID":"{id}","Image":"{PODMAN_IMAGE}","Name":"{name}","Status":"died","Time":"{time}","Type":"container"{attributes}}}"#
+    )
+}
+
+/// What `podman inspect` says of a container that finished at `finished_ns` with `labels`
+/// (containers/podman v1.6.4 libpod/container_inspect.go, v4.2.0
+/// libpod/define/container_inspect.go: `Id`, `State`, `ImageName`, `Name` without a
+/// slash, `Config.Labels`).
+fn podman_inspect(id: &str, name: &str, labels: Value, exit_code: i64, finished_ns: i64) -> String {
+    json!({
+        "Id": id, "Name": name, "ImageName": PODMAN_IMAGE,
+        "State": {
+            "OciVersion": "1.0.1-dev", "Status": "exited", "Running": false, "Paused": false, "Restarting": false,
+            "OOMKilled": false, "Dead": false, "Pid": 0, "ExitCode": exit_code, "Error": "",
+            "StartedAt": rfc3339(finished_ns - 60_000_000_000), "FinishedAt": rfc3339(finished_ns),
+        },
+        "Config": {"Image": PODMAN_IMAGE, "Labels": labels},
+    })
+    .to_string()
+}
+
+/// `eva-ha genw -v --runtime podman` with a fake podman of `version`.
+fn podman_genw(version: &str) -> Test {
+    Test::new().fake_podman_at(version).args(&["genw", "-v", "--initial-delay", "0", "--runtime", "podman"])
+}
+
+/// The events subscriptions (and `--once`'s replays, with `--until`) of a run: none
+/// carries a scope filter.
+#[track_caller]
+fn assert_podman_events_unscoped(run: &Run) {
+    let events = run.engine_calls_of("podman", "events");
+    assert!(!events.is_empty(), "{}", run.dump());
+    for call in &events {
+        let since = call.flag("--since").unwrap_or_else(|| panic!("no --since\n{}", run.dump()));
+        let mut expected = vec!["events", "--filter", "type=container", "--filter", "event=died", "--since", since];
+        if let Some(until) = call.flag("--until") {
+            expected.extend(["--until", until]);
+        }
+        expected.extend(["--format", "json"]);
+        assert_eq!(call, &expected, "{}", run.dump());
+    }
+}
+
+/// What the run's fake podman prints for one more subscription with `lines`, given eva-ha's
+/// arguments plus `extra`: its exit status and its lines.
+fn podman_as_asked(run: &Run, lines: &[&str], extra: &[&str]) -> (Option<i32>, Vec<String>) {
+    let n = run.engine_calls_of("podman", "events").len() + 1;
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(run.root.join(format!("podman/events-{n}")), text).unwrap();
+    std::fs::write(run.root.join(format!("podman/events-{n}.end")), "0").unwrap();
+    let mut args: Vec<&str> = vec!["events", "--filter", "type=container", "--filter", "event=died"];
+    args.extend(extra);
+    args.extend(["--since", "2026-01-01T00:00:00Z", "--format", "json"]);
+    let out =
+        std::process::Command::new(run.root.join("bin/podman")).args(&args).env("FAKE_ENGINE_ROOT", &run.root).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect())
+}
+
+#[test]
+fn podman_before_4_3_a_label_scope_is_judged_by_the_containers_own_labels() {
+    for version in ["1.6.4", "4.2.0"] {
+        let t = soon_ns();
+        let lines = [
+            podman_died(version, WEB, "web", 3, t),
+            podman_died(version, GONE, "gone", 0, t + 1_000_000),
+            podman_died(version, CRASH, "crash", 3, t + 2_000_000),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let test = podman_genw(version)
+            .args(&["--filter", "label=com.nec.eva"])
+            .events("podman", 1, &lines)
+            .inspect("podman", WEB, &podman_inspect(WEB, "web", json!({"app": "web"}), 3, t))
+            .inspect("podman", CRASH, &podman_inspect(CRASH, "crash", json!({"com.nec.eva": "usecase"}), 3, t + 2_000_000));
+        let run = fails(test);
+        run.assert_error(
+            "eva-ha genw",
+            &[&format!("container crash ({}, image {PODMAN_IMAGE}) died with exit code 3", short(CRASH))],
+        );
+        run.assert_stdout_contains(&format!("container web ({}) died: out of scope (not label=com.nec.eva)", short(WEB)))
+            .assert_stdout_contains(&format!("container gone ({}) died: labels unreadable: container gone; counted", short(GONE)))
+            .assert_stdout_contains(&format!("container gone ({}, image {PODMAN_IMAGE}) died with exit code 0", short(GONE)));
+        assert_eq!(count(&run, "container web ("), 1, "the out-of-scope death is not judged\n{}", run.dump());
+        assert_eq!(count(&run, ": ignored"), 1, "{}", run.dump());
+        assert_podman_events_unscoped(&run);
+        // The filter eva-ha no longer passes would have hidden the death: this podman
+        // prints no died line through it (1.6.4: an invalid filter, lost; 4.2.0: no labels
+        // on the line), and every line without it.
+        let (code, passed) = podman_as_asked(&run, &lines, &["--filter", "label=com.nec.eva=usecase"]);
+        assert_eq!((code, passed.len()), (Some(0), 0), "podman {version}: {passed:?}");
+        let (code, passed) = podman_as_asked(&run, &lines, &[]);
+        assert_eq!((code, passed.len()), (Some(0), 3), "podman {version}: {passed:?}");
+    }
+}
+
+#[test]
+fn podman_a_removed_container_in_a_label_scope_counts_by_its_event() {
+    let t = soon_ns();
+    let line = podman_died("4.2.0", GONE, "gone", 5, t);
+    let run = fails(podman_genw("4.2.0").args(&["--filter", "label=com.nec.eva=usecase"]).events("podman", 1, &[&line]));
+    run.assert_error("eva-ha genw", &[&format!("container gone ({}, image {PODMAN_IMAGE}) died with exit code 5", short(GONE))]);
+    run.assert_stdout_contains(&format!("container gone ({}) died: labels unreadable: container gone; counted", short(GONE)));
+    assert_podman_events_unscoped(&run);
+}
+
+#[test]
+fn podman_a_container_scope_is_judged_by_the_events_name_without_inspecting_others() {
+    let t = soon_ns();
+    let lines = [podman_died("1.6.4", WEB, "web", 3, t), podman_died("1.6.4", CRASH, "crowd", 3, t + 1_000_000)];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let run = fails(podman_genw("1.6.4").args(&["--filter", "container=crowd"]).events("podman", 1, &lines));
+    run.assert_error(
+        "eva-ha genw",
+        &[&format!("container crowd ({}, image {PODMAN_IMAGE}) died with exit code 3", short(CRASH))],
+    );
+    run.assert_stdout_contains(&format!("container web ({}) died: out of scope (not container=crowd)", short(WEB)));
+    let inspected = run.engine_calls_of("podman", "inspect");
+    assert!(inspected.iter().all(|c| !c.iter().any(|a| a == WEB)), "{}", run.dump());
+    assert_podman_events_unscoped(&run);
+}
+
+#[test]
+fn podman_once_with_a_label_scope_judges_only_the_containers_in_it() {
+    let t = soon_ns() - 2_000_000_000;
+    let started = (chrono::Local::now() - chrono::Duration::seconds(60)).to_rfc3339();
+    let history = json!([{"command": "eva-start", "started": started, "seconds": 2.0, "result": "ok", "status": 0}]);
+    let lines = [podman_died("4.2.0", WEB, "web", 3, t), podman_died("4.2.0", CRASH, "crash", 0, t + 1_000_000)];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let run = Test::new()
+        .fake_podman_at("4.2.0")
+        .write("history/runs.json", &history.to_string())
+        .args(&["genw", "-v", "--once", "--runtime", "podman", "--filter", "label=com.nec.eva"])
+        .events("podman", 1, &lines)
+        .events_end("podman", 1, 0)
+        .write("podman/ps", &format!("{WEB}\n{CRASH}\n"))
+        .inspect("podman", WEB, &podman_inspect(WEB, "web", json!({"app": "web"}), 3, t))
+        .inspect("podman", CRASH, &podman_inspect(CRASH, "crash", json!({"com.nec.eva": "usecase"}), 0, t + 1_000_000))
+        .run();
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    run.assert_stdout_contains("1 container death(s) since the last check, none that counts")
+        .assert_stdout_contains(&format!("container web ({}) died: out of scope (not label=com.nec.eva)", short(WEB)));
+    assert_podman_events_unscoped(&run);
+    for ps in run.engine_calls_of("podman", "ps") {
+        assert!(!ps.iter().any(|a| a.starts_with("label=")), "{ps:?}\n{}", run.dump());
+    }
+}
+
+#[test]
+fn podman_before_1_5_is_refused_it_prints_no_json_events() {
+    let t = soon_ns();
+    let line = podman_died("1.6.4", CRASH, "crash", 3, t);
+    for once in [false, true] {
+        let mut test = podman_genw("1.4.4").events("podman", 1, &[&line]).events_end("podman", 1, 0);
+        if once {
+            test = test.args(&["--once"]);
+        }
+        let run = test.status(5);
+        assert_one_error(&run, "eva-ha genw", &["podman 1.4.4 is too old: eva-genw needs podman 1.5 or later"]);
+        assert_eq!(run.engine_calls_of("podman", "events"), Vec::<Vec<String>>::new(), "{}", run.dump());
+        // What it would have printed: the word json for the death (tests/fakes/engine).
+        let (code, printed) = podman_as_asked(&run, &[&line], &[]);
+        assert_eq!((code, printed), (Some(0), vec!["json".to_owned()]));
     }
 }
 

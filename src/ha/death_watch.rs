@@ -18,12 +18,12 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::error::failed;
+use crate::error::{failed, not_installed};
 use crate::sys::logging::Secs;
 use crate::sys::process::{self, Next, ProcessError, Stream};
-use crate::sys::runtime::Runtime;
 use crate::sys::runtime::event::{self, DeathEvent, Event};
 use crate::sys::runtime::inspect::ContainerState;
+use crate::sys::runtime::{Lookup, Runtime};
 use crate::sys::signals;
 use crate::sys::systemd::{Systemd, UnitState};
 
@@ -184,6 +184,10 @@ pub trait Engine {
     fn name(&self) -> String;
     /// The engine's version, or why it does not answer within `timeout`.
     fn ping(&self, timeout: Duration) -> Result<String, String>;
+    /// Why the watch cannot work with this engine of `version`, if it cannot.
+    fn unusable(&self, _version: &str) -> Option<String> {
+        None
+    }
     /// Whether it answers within `timeout`, as cheaply as can be asked.
     fn probe(&self, timeout: Duration) -> Result<(), String>;
     /// What its service manager says of it.
@@ -191,6 +195,12 @@ pub trait Engine {
     /// A subscription to container deaths from `since_ns` on.
     fn subscribe(&self, since_ns: i64) -> anyhow::Result<Self::Subscription>;
     fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>>;
+    /// A death event's container: in scope or not, its state when it still exists. By
+    /// default what [`Engine::inspect`] has of it, else gone (judged by the event).
+    fn look_up(&self, event: &DeathEvent) -> anyhow::Result<Lookup> {
+        let state = self.inspect(std::slice::from_ref(&event.id))?.into_iter().next();
+        Ok(state.map_or(Lookup::Gone(None), Lookup::InScope))
+    }
     /// The containers that have finished, by id.
     fn finished(&self) -> anyhow::Result<Vec<String>>;
     /// The containers running now, in scope.
@@ -266,6 +276,10 @@ impl Engine for Runtime {
         Runtime::probe(self, timeout)
     }
 
+    fn unusable(&self, version: &str) -> Option<String> {
+        Runtime::unusable(self, version)
+    }
+
     fn service(&self) -> Service {
         let Some(unit) = &self.unit else { return Service::Unknown };
         let Ok(systemd) = Systemd::locate(None) else { return Service::Unknown };
@@ -281,6 +295,10 @@ impl Engine for Runtime {
 
     fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>> {
         Runtime::inspect(self, ids)
+    }
+
+    fn look_up(&self, event: &DeathEvent) -> anyhow::Result<Lookup> {
+        Runtime::look_up(self, event)
     }
 
     fn finished(&self) -> anyhow::Result<Vec<String>> {
@@ -566,6 +584,9 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                 return Ok(None);
             }
         };
+        if let Some(why) = self.engine.unusable(&version) {
+            return Err(not_installed(why));
+        }
         self.said_unreachable = false;
         self.down_for_good_since = None;
         // It answers, but a subscription may still not work: the outage goes on until one
@@ -769,16 +790,26 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                     tracing::debug!("event for {} at {} seen before", short(&ev.id), ev.time_ns);
                     return None;
                 }
-                if self.expect_back.is_none() {
-                    self.died.push((ev.id.clone(), self.host.now()));
-                }
-                let state = match self.engine.inspect(std::slice::from_ref(&ev.id)) {
-                    Ok(states) => states.into_iter().next(),
+                let state = match self.engine.look_up(&ev) {
+                    Ok(Lookup::InScope(state)) => Some(state),
+                    Ok(Lookup::OutOfScope(why)) => {
+                        tracing::debug!("container {} ({}) died: out of scope ({why})", ev.name, short(&ev.id));
+                        return None;
+                    }
+                    Ok(Lookup::Gone(why)) => {
+                        if let Some(why) = why {
+                            tracing::info!("container {} ({}) died: {why}", ev.name, short(&ev.id));
+                        }
+                        None
+                    }
                     Err(e) => {
                         tracing::warn!("cannot inspect container {}: {e:#}; judging by the event", short(&ev.id));
                         None
                     }
                 };
+                if self.expect_back.is_none() {
+                    self.died.push((ev.id.clone(), self.host.now()));
+                }
                 self.consider(judge(&ev, state.as_ref()))
             }
             Ok(Event::Other(what)) => {
@@ -845,6 +876,7 @@ mod tests {
             started_ns: Some(1),
             finished_ns,
             has_exit_code_label: label,
+            labels: Default::default(),
             status: if running { "running".into() } else { "exited".into() },
             restart_count: 0,
             health: None,

@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::failed;
+use crate::error::{failed, not_installed};
 use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, Unanswered, from_state, judge, now_ns, short};
 use crate::sys::logging::Secs;
 use crate::sys::process::{Next, Stream};
-use crate::sys::runtime::Runtime;
 use crate::sys::runtime::event::{self, Event};
+use crate::sys::runtime::{Lookup, Runtime};
 use crate::sys::{files, lock};
 
 /// Each call to the engine gets this long; the replay this long in all. With the lock wait
@@ -90,7 +90,11 @@ impl Once<'_> {
             self.save(&cursor)?;
             return Ok(format!("the node is being stopped ({}): nothing counts", stop.trim()));
         }
-        if let Err(why) = Engine::ping(self.runtime, CALL) {
+        let answer = Engine::ping(self.runtime, CALL);
+        if let Some(why) = answer.as_ref().ok().and_then(|version| self.runtime.unusable(version)) {
+            return Err(not_installed(why));
+        }
+        if let Err(why) = answer {
             let since = *cursor.unreachable_since_ns.get_or_insert(now);
             self.save(&cursor)?;
             let down = Duration::from_nanos((now - since).max(0) as u64);
@@ -143,7 +147,20 @@ impl Once<'_> {
             match replay.next(left)? {
                 Next::Line(Stream::Stdout, line) => match event::parse(&line) {
                     Ok(Event::Death(ev)) if !seen(&ev.id, ev.time_ns, true) && ev.time_ns >= cursor.since_ns => {
-                        let state = self.runtime.inspect(std::slice::from_ref(&ev.id)).ok().and_then(|s| s.into_iter().next());
+                        let state = match self.runtime.look_up(&ev) {
+                            Ok(Lookup::InScope(state)) => Some(state),
+                            Ok(Lookup::OutOfScope(why)) => {
+                                tracing::debug!("container {} ({}) died: out of scope ({why})", ev.name, short(&ev.id));
+                                continue;
+                            }
+                            Ok(Lookup::Gone(why)) => {
+                                if let Some(why) = why {
+                                    tracing::info!("container {} ({}) died: {why}", ev.name, short(&ev.id));
+                                }
+                                None
+                            }
+                            Err(_) => None,
+                        };
                         deaths.push(judge(&ev, state.as_ref()));
                     }
                     Ok(_) => {}

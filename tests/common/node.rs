@@ -248,6 +248,13 @@ impl Test {
         self.fake_engine("podman", "4.9.3")
     }
 
+    /// Installs a fake `podman` of `version` on PATH: its `events` applies the scope
+    /// filters it is given as that version does (tests/fakes/engine).
+    #[must_use = "a builder method returns the builder"]
+    pub fn fake_podman_at(self, version: &str) -> Test {
+        self.fake_engine("podman", version)
+    }
+
     fn fake_engine(self, name: &str, version: &str) -> Test {
         fs::create_dir_all(self.path(&format!("{name}/inspect"))).unwrap();
         self.write_executable(&format!("bin/{name}"), FAKE_ENGINE).write(&format!("{name}/version"), &format!("{version}\n"))

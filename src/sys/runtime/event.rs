@@ -6,7 +6,13 @@
 //! the legacy `status`/`id`/`from` fields beside `Type`/`Action`/`Actor`, and without them;
 //! both are read through `Action` and `Actor`, with the legacy fields as fallbacks. Podman
 //! names the event `died` and carries the exit code in a field of its own, which a label
-//! cannot override. tests/data/ holds lines recorded from real engines.
+//! cannot override; its shape by version (containers/podman `libpod/events/config.go`,
+//! `cmd/podman/system/events.go`): 1.5–2.1 `ContainerExitCode` (left out when 0), `ID`,
+//! `Image`, `Name`, `Status`, `Time` (RFC 3339 text), `Type`; 2.2–4.x add `Attributes`
+//! (`null` on a died event before 4.3, the container's labels from 4.3); 5.x print `time`
+//! (Unix seconds) and `timeNano` instead of `Time`, and `ContainerExitCode` also when 0.
+//! tests/data/ holds lines recorded from real engines, and lines derived from podman's
+//! source for the versions RHEL ships.
 
 use serde_json::{Map, Value};
 
@@ -82,10 +88,11 @@ fn podman(ev: &Map<String, Value>) -> Result<Event, String> {
         return Ok(Event::Other(format!("{kind} {status}")));
     }
     let id = text(ev, "ID").ok_or("a died event without a container ID")?;
-    // Podman 4 prints Time as RFC 3339 text; podman 5 as Unix seconds, with timeNano.
-    let time_ns = match (ev.get("timeNano").and_then(Value::as_i64), ev.get("Time")) {
+    // Podman 1.x–4.x print `Time` as RFC 3339 text (Go's time.Time); podman 5 prints `time`
+    // (Unix seconds) and `timeNano` (cmd/podman/system/events.go, its own Event struct).
+    let time_ns = match (ev.get("timeNano").and_then(Value::as_i64), ev.get("Time").or_else(|| ev.get("time"))) {
         (Some(ns), _) => ns,
-        (None, Some(Value::Number(n))) => n.as_i64().ok_or("a bad Time")?.saturating_mul(1_000_000_000),
+        (None, Some(Value::Number(n))) => n.as_i64().ok_or("a bad time")?.saturating_mul(1_000_000_000),
         (None, Some(Value::String(t))) => rfc3339_ns(t).ok_or_else(|| format!("a bad Time {t:?}"))?,
         _ => return Err("a died event without a time".into()),
     };
@@ -93,7 +100,11 @@ fn podman(ev: &Map<String, Value>) -> Result<Event, String> {
         id: id.to_owned(),
         name: text(ev, "Name").unwrap_or("").to_owned(),
         image: text(ev, "Image").unwrap_or("").to_owned(),
-        // Podman 4 leaves the field out when it is 0 (an int with omitempty); podman 5 prints it.
+        // Every version sets it on a died event (libpod/events.go, newContainerExitedEvent).
+        // Podman 1.x–4.x leave it out when it is 0 (an int with omitempty; the journald
+        // backend stores PODMAN_EXIT_CODE only when it is not 0, and reads back 0 without
+        // it); podman 5 prints it, 0 too (a *int), but a line it reads back from before an
+        // upgrade has none. So missing is 0.
         exit_code: match ev.get("ContainerExitCode") {
             None | Some(Value::Null) => Some(0),
             Some(v) => v.as_i64(),
@@ -229,6 +240,46 @@ mod tests {
         assert_eq!((deaths[0].name.as_str(), deaths[0].exit_code), ("eva-p-exit0", Some(0)));
         assert_eq!((deaths[1].name.as_str(), deaths[1].exit_code), ("eva-p-exit3", Some(3)));
         assert_eq!(deaths[2].exit_code, Some(137));
+    }
+
+    /// The recorded podman 4.3.1 died lines and the same deaths as 1.5–2.1 (v1.6.4), 2.2–4.2
+    /// (v4.2.0) and 5.x (v5.7.0) print them (tests/data/README.md, "Podman by version"):
+    /// the same container, exit code and time from every shape.
+    #[test]
+    fn podman_died_lines_of_every_version() {
+        let shapes = [
+            ("4.3.1", include_str!("../../../tests/data/podman-events.jsonl")),
+            ("1.6.4", include_str!("../../../tests/data/podman-events-v1.6.4.jsonl")),
+            ("4.2.0", include_str!("../../../tests/data/podman-events-v4.2.0.jsonl")),
+            ("5.7.0", include_str!("../../../tests/data/podman-events-v5.7.0.jsonl")),
+        ];
+        let recorded: Vec<DeathEvent> = shapes[0].1.lines().map(death).collect();
+        let codes: Vec<Option<i64>> = recorded.iter().map(|d| d.exit_code).collect();
+        assert_eq!(codes, [0, 3, 137, 137, 143, 3, 5, 137, 137].map(Some));
+        for (version, file) in shapes {
+            let deaths: Vec<DeathEvent> = file.lines().map(death).collect();
+            assert_eq!(deaths, recorded, "podman {version}");
+        }
+        // 1.6.4/4.2.0 leave ContainerExitCode out when 0; 5.7.0 prints it.
+        assert!(!shapes[1].1.lines().next().unwrap().contains("ContainerExitCode"));
+        assert!(shapes[3].1.lines().next().unwrap().starts_with(r#"{"ContainerExitCode":0,"#));
+    }
+
+    #[test]
+    fn podman_shapes_one_by_one() {
+        // 1.6.4: no Attributes; Time in the host's zone.
+        let d = death(
+            r#"{"ContainerExitCode":3,"ID":"d66d","Image":"i","Name":"p","Status":"died","Time":"2026-11-26T03:27:38.136521635+09:00","Type":"container"}"#,
+        );
+        assert_eq!((d.exit_code, d.time_ns), (Some(3), rfc3339_ns("2026-11-25T18:27:38.136521635Z").unwrap()));
+        // 4.2.0: Attributes null; exit 0 left out.
+        let d = death(
+            r#"{"ID":"d66d","Image":"i","Name":"p","Status":"died","Time":"2026-11-25T18:27:38Z","Type":"container","Attributes":null}"#,
+        );
+        assert_eq!(d.exit_code, Some(0));
+        // 5.x: `time` and `timeNano`; without timeNano, `time` in seconds.
+        let d = death(r#"{"ContainerExitCode":0,"ID":"d66d","Status":"died","time":1795631258,"Type":"container"}"#);
+        assert_eq!((d.exit_code, d.time_ns), (Some(0), 1_795_631_258_000_000_000));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! name; the container's `State.ExitCode` and `State.OOMKilled` cannot, so they decide
 //! whenever the container still exists.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::event::rfc3339_ns;
@@ -23,6 +25,9 @@ pub struct ContainerState {
     /// The container has a label named `exitCode`, which docker copies over the event's
     /// own `exitCode` attribute.
     pub has_exit_code_label: bool,
+    /// Its labels (`Config.Labels`): what a `label=` scope filter is judged by where the
+    /// runtime cannot be left to judge it (podman).
+    pub labels: BTreeMap<String, String>,
     /// `running`, `exited`, `restarting`, … (empty when not said).
     pub status: String,
     /// How often the engine restarted it (its restart policy).
@@ -52,7 +57,7 @@ struct RawConfig {
     #[serde(default)]
     image: Option<String>,
     #[serde(default)]
-    labels: Option<std::collections::HashMap<String, String>>,
+    labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +96,7 @@ pub fn parse(text: &str) -> Result<Vec<ContainerState>, String> {
         .into_iter()
         .map(|r| {
             let config = r.config.unwrap_or(RawConfig { image: None, labels: None });
+            let labels = config.labels.unwrap_or_default();
             ContainerState {
                 id: r.id,
                 name: r.name.trim_start_matches('/').to_owned(),
@@ -100,7 +106,8 @@ pub fn parse(text: &str) -> Result<Vec<ContainerState>, String> {
                 exit_code: r.state.exit_code,
                 started_ns: rfc3339_ns(&r.state.started_at),
                 finished_ns: rfc3339_ns(&r.state.finished_at),
-                has_exit_code_label: config.labels.is_some_and(|l| l.contains_key("exitCode")),
+                has_exit_code_label: labels.contains_key("exitCode"),
+                labels,
                 status: r.state.status,
                 restart_count: r.restart_count,
                 health: r.state.health.map(|h| h.status).filter(|s| !s.is_empty()),

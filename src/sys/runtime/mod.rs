@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::not_installed;
 use crate::sys::process::{Cmd, ProcessError, Running, find_program, not_found};
+use event::DeathEvent;
 use inspect::ContainerState;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
@@ -75,12 +76,30 @@ impl Filter {
         }
     }
 
-    /// Whether a container (by id and name) is in a `container=` filter's scope; label
-    /// filters are applied by the runtime.
-    fn admits(&self, state: &ContainerState) -> bool {
+    /// Whether a container is in this filter's scope by its own state: `container=` by its
+    /// name or an id prefix; `label=KEY` by having the label, `label=KEY=VALUE` by its
+    /// value (docker's semantics: moby v1.13.1 `api/types/filters/parse.go`, `MatchKVList`).
+    /// Docker's label filters are left to docker (`events`, `ps`), which applies them to
+    /// `die` events too; podman's are ours (see [`Runtime::events`]).
+    fn admits(&self, kind: Kind, state: &ContainerState) -> bool {
+        match (self, kind) {
+            (Filter::Label(_), Kind::Docker) => true,
+            (Filter::Label(v), Kind::Podman) => match v.split_once('=') {
+                Some((key, value)) => state.labels.get(key).is_some_and(|l| l == value),
+                None => state.labels.contains_key(v.as_str()),
+            },
+            (Filter::Container(v), _) => state.name == *v || state.id.starts_with(v.as_str()),
+        }
+    }
+
+    /// Whether a death event's container is in this filter's scope, when the event alone
+    /// tells: `container=` by the event's name or an id prefix (podman's own test:
+    /// containers/podman v1.6.4 … v5.7.0 `libpod/events/filters.go`, case `CONTAINER`);
+    /// `None` for a label filter (a podman `died` event carries no labels before 4.3).
+    fn admits_event(&self, event: &DeathEvent) -> Option<bool> {
         match self {
-            Filter::Label(_) => true,
-            Filter::Container(v) => state.name == *v || state.id.starts_with(v.as_str()),
+            Filter::Label(_) => None,
+            Filter::Container(v) => Some(event.name == *v || event.id.starts_with(v.as_str())),
         }
     }
 }
@@ -89,6 +108,18 @@ impl std::fmt::Display for Filter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.arg())
     }
+}
+
+/// A death event's container, as far as the scope goes ([`Runtime::look_up`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// In scope, and it still exists: its state.
+    InScope(ContainerState),
+    /// Outside the scope: which filter it fails.
+    OutOfScope(String),
+    /// Gone (removed): judged by its event, and in scope, with why when the scope could not
+    /// be told.
+    Gone(Option<String>),
 }
 
 pub struct Runtime {
@@ -123,6 +154,21 @@ impl Runtime {
         Ok(out.stdout.trim().to_owned())
     }
 
+    /// Why eva-genw cannot watch this engine of `version` (what [`Runtime::ping`] said), if
+    /// it cannot: podman before 1.5 takes `events --format json` for a template and prints
+    /// the word `json` for every event (containers/podman v1.4.4 `pkg/adapter/runtime.go`,
+    /// `Events`; JSON from v1.5.0), so no death could be read. `podman version --format
+    /// {{.Version}}` prints the client's version in every version (v1.6.4
+    /// `cmd/podman/version.go`; from v2.0.0 `cmd/podman/system/version.go` retries the
+    /// template on the client). A version that does not parse is not refused.
+    pub fn unusable(&self, version: &str) -> Option<String> {
+        let mut parts = version.trim().trim_start_matches('v').split(['.', '-', '+']).map(str::parse::<u32>);
+        let (Some(Ok(major)), Some(Ok(minor))) = (parts.next(), parts.next()) else { return None };
+        (self.kind == Kind::Podman && (major, minor) < (1, 5)).then(|| {
+            format!("podman {} is too old: eva-genw needs podman 1.5 or later (`podman events --format json`)", version.trim())
+        })
+    }
+
     /// Whether the engine answers within `timeout`: docker's `GET /_ping` on its unix socket
     /// (`$DOCKER_HOST` when it is `unix://…`, else `/var/run/docker.sock`); where there is no
     /// such socket to ask (podman, another kind of `DOCKER_HOST`, nothing listening), the
@@ -150,14 +196,24 @@ impl Runtime {
         self.events(since_ns, Some(until_ns)).spawn()
     }
 
+    /// `events` for container deaths. Docker gets our scope filters: it applies them to
+    /// `die` events (moby v1.13.1 `daemon/events/filter.go`, `Include`/`matchLabels` on the
+    /// event's attributes, to which `daemon/events.go` `LogContainerEventWithAttributes`
+    /// copies every label). Podman gets none: a `died` event carries no labels before 4.3
+    /// (containers/podman d759576ab3), so a label filter would pass no death; before 2.2 a
+    /// label filter is an invalid filter, whose error is lost (the command prints nothing
+    /// and exits 0); `label=KEY` alone matches nothing before 5.7. Podman's deaths are
+    /// scoped by [`Runtime::look_up`] instead.
     fn events(&self, since_ns: i64, until_ns: Option<i64>) -> Cmd {
         let (death, format) = match self.kind {
             Kind::Docker => ("event=die", "{{json .}}"),
             Kind::Podman => ("event=died", "json"),
         };
         let mut cmd = self.cmd().args(["events", "--filter", "type=container", "--filter", death]);
-        for f in &self.filters {
-            cmd = cmd.arg("--filter").arg(f.arg());
+        if self.kind == Kind::Docker {
+            for f in &self.filters {
+                cmd = cmd.arg("--filter").arg(f.arg());
+            }
         }
         cmd = cmd.args(["--since", &since_arg(self.kind, since_ns)]);
         if let Some(until) = until_ns {
@@ -166,8 +222,38 @@ impl Runtime {
         cmd.args(["--format", format])
     }
 
+    /// What a death event's container is to the watch: in scope (with its state when it
+    /// still exists), or not. Docker's events are scoped by docker: its state when
+    /// [`Runtime::inspect`] has it, else the event decides (as ever). Podman's are scoped
+    /// here: by the event's name and id for `container=`, by the container's own
+    /// labels for `label=`; a container already gone (`--rm`) has no labels to read, so
+    /// its death counts, judged by its event.
+    pub fn look_up(&self, event: &DeathEvent) -> anyhow::Result<Lookup> {
+        let id = std::slice::from_ref(&event.id);
+        if self.kind == Kind::Docker {
+            return Ok(self.inspect(id)?.into_iter().next().map_or(Lookup::Gone(None), Lookup::InScope));
+        }
+        if let Some(f) = self.filters.iter().find(|f| f.admits_event(event) == Some(false)) {
+            return Ok(Lookup::OutOfScope(format!("not {f}")));
+        }
+        let Some(state) = self.inspect_unscoped(id)?.into_iter().next() else {
+            let labels = self.filters.iter().any(|f| matches!(f, Filter::Label(_)));
+            return Ok(Lookup::Gone(labels.then(|| "labels unreadable: container gone; counted".to_owned())));
+        };
+        Ok(match self.filters.iter().find(|f| !f.admits(self.kind, &state)) {
+            Some(f) => Lookup::OutOfScope(format!("not {f}")),
+            None => Lookup::InScope(state),
+        })
+    }
+
     /// The state of each container that still exists, in scope.
     pub fn inspect(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>> {
+        let states = self.inspect_unscoped(ids)?;
+        Ok(states.into_iter().filter(|s| self.filters.iter().all(|f| f.admits(self.kind, s))).collect())
+    }
+
+    /// The state of each container that still exists, in scope or not.
+    fn inspect_unscoped(&self, ids: &[String]) -> anyhow::Result<Vec<ContainerState>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -178,24 +264,23 @@ impl Runtime {
         if !out.status.success() && out.stdout.trim().is_empty() && !is_no_such(&out.stderr) {
             return Err(cmd.failure(out.status, &out.stderr).into());
         }
-        let states = inspect::parse(&out.stdout).map_err(|e| anyhow::anyhow!("`{}`: {e}", cmd.display()))?;
-        Ok(states.into_iter().filter(|s| self.filters.iter().all(|f| f.admits(s))).collect())
+        inspect::parse(&out.stdout).map_err(|e| anyhow::anyhow!("`{}`: {e}", cmd.display()))
     }
 
-    /// The ids of every container, running or not, in scope as far as the runtime can
-    /// filter (label filters).
+    /// The ids of every container, running or not, in scope as far as docker can filter
+    /// (its label filters; [`Runtime::inspect`] applies the rest).
     pub fn all(&self) -> anyhow::Result<Vec<String>> {
         self.ps_ids(true, &[])
     }
 
-    /// The ids of the containers that are running, in scope as far as the runtime can filter
-    /// (label filters).
+    /// The ids of the containers that are running, in scope as far as docker can filter
+    /// (its label filters; [`Runtime::inspect`] applies the rest).
     pub fn running(&self) -> anyhow::Result<Vec<String>> {
         self.ps_ids(false, &["status=running"])
     }
 
-    /// The ids of the containers that are exited or dead, in scope as far as the runtime
-    /// can filter (label filters).
+    /// The ids of the containers that are exited or dead, in scope as far as docker can
+    /// filter (its label filters; [`Runtime::inspect`] applies the rest).
     pub fn finished(&self) -> anyhow::Result<Vec<String>> {
         match self.kind {
             Kind::Docker => self.ps_ids(true, &["status=exited", "status=dead"]),
@@ -203,8 +288,9 @@ impl Runtime {
         }
     }
 
-    /// `ps [--all] --no-trunc --quiet` with a `--filter` for each of `filters`, then for each
-    /// label filter of ours: the ids it lists.
+    /// `ps [--all] --no-trunc --quiet` with a `--filter` for each of `filters`, then for
+    /// docker each label filter of ours (podman's are applied to `inspect`, as to events):
+    /// the ids it lists.
     fn ps_ids(&self, all: bool, filters: &[&str]) -> anyhow::Result<Vec<String>> {
         let mut cmd = self.cmd().arg("ps");
         if all {
@@ -214,7 +300,7 @@ impl Runtime {
         for f in filters {
             cmd = cmd.arg("--filter").arg(f);
         }
-        for f in self.filters.iter().filter(|f| matches!(f, Filter::Label(_))) {
+        for f in self.filters.iter().filter(|f| self.kind == Kind::Docker && matches!(f, Filter::Label(_))) {
             cmd = cmd.arg("--filter").arg(f.arg());
         }
         let out = cmd.checked_output()?;
@@ -353,6 +439,90 @@ mod tests {
         }
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(matches!(ping_socket(&dir.path().join("none.sock"), Duration::from_secs(1)), Probe::NoSocket(_)));
+    }
+
+    fn container(name: &str, labels: &[(&str, &str)]) -> ContainerState {
+        ContainerState {
+            id: "6c1a0e4b9f2d".into(),
+            name: name.into(),
+            image: "eva/crowd".into(),
+            running: false,
+            oom_killed: false,
+            exit_code: 3,
+            started_ns: None,
+            finished_ns: None,
+            has_exit_code_label: false,
+            status: "exited".into(),
+            restart_count: 0,
+            health: None,
+            labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        }
+    }
+
+    #[test]
+    fn podman_label_filters_are_judged_by_the_containers_labels() {
+        let f = |t: &str| Filter::parse(t).unwrap();
+        let eva = container("crowd", &[("com.nec.eva", "usecase"), ("app", "crowd")]);
+        let other = container("web", &[("app", "web")]);
+        for (filter, admits_eva, admits_other) in [
+            ("label=com.nec.eva", true, false),
+            ("label=app=crowd", true, false),
+            ("label=app", true, true),
+            ("label=app=", false, false),
+            ("container=crowd", true, false),
+            ("container=6c1a", true, true),
+        ] {
+            assert_eq!(f(filter).admits(Kind::Podman, &eva), admits_eva, "{filter}");
+            assert_eq!(f(filter).admits(Kind::Podman, &other), admits_other, "{filter}");
+        }
+        // Docker applies its label filters itself.
+        assert!(f("label=com.nec.eva").admits(Kind::Docker, &other));
+    }
+
+    #[test]
+    fn the_event_tells_a_container_filter_not_a_label_filter() {
+        let ev =
+            DeathEvent { id: "6c1a0e4b9f2d".into(), name: "crowd".into(), image: String::new(), exit_code: Some(3), time_ns: 1 };
+        assert_eq!(Filter::parse("container=crowd").unwrap().admits_event(&ev), Some(true));
+        assert_eq!(Filter::parse("container=6c1a").unwrap().admits_event(&ev), Some(true));
+        assert_eq!(Filter::parse("container=web").unwrap().admits_event(&ev), Some(false));
+        assert_eq!(Filter::parse("label=com.nec.eva").unwrap().admits_event(&ev), None);
+    }
+
+    #[test]
+    fn podman_gets_no_scope_filter_on_events_or_ps_and_docker_does() {
+        let filters = vec![Filter::parse("label=com.nec.eva").unwrap(), Filter::parse("container=crowd").unwrap()];
+        let runtime = |kind| Runtime {
+            kind,
+            program: PathBuf::from(kind.program()),
+            filters: filters.clone(),
+            unit: None,
+            call_timeout: CALL_TIMEOUT,
+        };
+        let podman = runtime(Kind::Podman).events(0, Some(1)).display();
+        assert_eq!(
+            podman,
+            "podman events --filter type=container --filter event=died --since 1970-01-01T00:00:00.000000000Z --until 1970-01-01T00:00:00.000000001Z --format json"
+        );
+        let docker = runtime(Kind::Docker).events(0, None).display();
+        assert!(docker.contains("--filter label=com.nec.eva --filter container=crowd --since"), "{docker}");
+    }
+
+    #[test]
+    fn podman_before_1_5_is_refused() {
+        let runtime =
+            |kind| Runtime { kind, program: PathBuf::new(), filters: Vec::new(), unit: None, call_timeout: CALL_TIMEOUT };
+        let podman = runtime(Kind::Podman);
+        for old in ["1.0.5", "1.4.4", "0.12.1"] {
+            assert_eq!(
+                podman.unusable(old),
+                Some(format!("podman {old} is too old: eva-genw needs podman 1.5 or later (`podman events --format json`)"))
+            );
+        }
+        for fine in ["1.5.0", "1.6.4", "4.3.1", "5.0.0-dev", "10.1", "", "unknown"] {
+            assert_eq!(podman.unusable(fine), None, "{fine}");
+        }
+        assert_eq!(runtime(Kind::Docker).unusable("1.13.1"), None);
     }
 
     #[test]
