@@ -18,7 +18,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::error::{failed, not_installed};
+use crate::error::failed;
 use crate::sys::logging::Secs;
 use crate::sys::process::{self, Next, ProcessError, Stream};
 use crate::sys::runtime::event::{self, DeathEvent, Event};
@@ -184,7 +184,7 @@ pub trait Engine {
     fn name(&self) -> String;
     /// The engine's version, or why it does not answer within `timeout`.
     fn ping(&self, timeout: Duration) -> Result<String, String>;
-    /// Why the watch cannot work with this engine of `version`, if it cannot.
+    /// Why the watch cannot see deaths with this engine of `version`, if it cannot.
     fn unusable(&self, _version: &str) -> Option<String> {
         None
     }
@@ -440,6 +440,8 @@ pub struct Watcher<'a, E: Engine, H: Host> {
     expect_back: Option<(Instant, Vec<String>)>,
     said_watching: bool,
     said_unreachable: bool,
+    /// Whether it said that this engine's version shows it no deaths (once is enough).
+    said_unusable: bool,
 }
 
 impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
@@ -466,6 +468,7 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
             expect_back: None,
             said_watching: false,
             said_unreachable: false,
+            said_unusable: false,
         }
     }
 
@@ -584,8 +587,9 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                 return Ok(None);
             }
         };
-        if let Some(why) = self.engine.unusable(&version) {
-            return Err(not_installed(why));
+        if let Some(why) = self.engine.unusable(&version).filter(|_| !self.said_unusable) {
+            tracing::warn!("{why}");
+            self.said_unusable = true;
         }
         self.said_unreachable = false;
         self.down_for_good_since = None;

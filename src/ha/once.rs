@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{failed, not_installed};
+use crate::error::failed;
 use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, Unanswered, from_state, judge, now_ns, short};
 use crate::sys::logging::Secs;
 use crate::sys::process::{Next, Stream};
@@ -46,6 +46,9 @@ pub struct Cursor {
     pub judged: Vec<(String, i64)>,
     /// Since when (ns) the engine has not answered, across calls.
     pub unreachable_since_ns: Option<i64>,
+    /// The engine version that was said to show no deaths (said once, not every call).
+    #[serde(default)]
+    pub unusable_version: Option<String>,
 }
 
 /// What a call needs besides the engine.
@@ -91,8 +94,12 @@ impl Once<'_> {
             return Ok(format!("the node is being stopped ({}): nothing counts", stop.trim()));
         }
         let answer = Engine::ping(self.runtime, CALL);
-        if let Some(why) = answer.as_ref().ok().and_then(|version| self.runtime.unusable(version)) {
-            return Err(not_installed(why));
+        if let Ok(version) = &answer
+            && let Some(why) = self.runtime.unusable(version)
+            && cursor.unusable_version.as_ref() != Some(version)
+        {
+            tracing::warn!("{why}");
+            cursor.unusable_version = Some(version.clone());
         }
         if let Err(why) = answer {
             let since = *cursor.unreachable_since_ns.get_or_insert(now);
@@ -122,7 +129,12 @@ impl Once<'_> {
             tracing::info!("{} (from {}): {verdict}", d.describe(), d.source);
         }
         let failure = (!counted.is_empty()).then(|| failed(counted.iter().map(|d| d.describe()).collect::<Vec<_>>().join("; ")));
-        self.save(&Cursor { since_ns: now, judged: kept, unreachable_since_ns: None })?;
+        self.save(&Cursor {
+            since_ns: now,
+            judged: kept,
+            unreachable_since_ns: None,
+            unusable_version: cursor.unusable_version.clone(),
+        })?;
         match failure {
             Some(e) => Err(e),
             None => Ok(format!("{seen} container death(s) since the last check, none that counts")),
