@@ -19,6 +19,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::failed;
+use crate::ha::support;
 use crate::sys::logging::Secs;
 use crate::sys::process::{self, Next, ProcessError, Stream};
 use crate::sys::runtime::Runtime;
@@ -618,6 +619,8 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                 self.residents.len()
             );
             self.said_watching = true;
+            // An engine older than eva-ha supports: said once, and watched all the same.
+            support::warn_if_below_minimum(&self.engine.name(), &version);
         }
         self.complaint = None;
         self.probe_failed = false;
