@@ -562,10 +562,9 @@ fn runtime(cfg: &Config, r: &mut Report) {
         return;
     };
     let found = platform::runtime(kind, &path);
-    let engine = match kind {
+    match kind {
         Kind::Docker => {
             version(r, "runtime", format!("{program} client"), support::row(Part::DockerClient), found.client);
-            let engine = found.engine.clone();
             match found.engine {
                 // Stopped until the cluster starts it (the standby node, or before eva-start).
                 Found::Silent(why) => r.ok(
@@ -575,30 +574,32 @@ fn runtime(cfg: &Config, r: &mut Report) {
                 ),
                 other => version(r, "runtime", "docker engine", support::row(Part::DockerEngine), other),
             }
-            engine
         }
         Kind::Podman => {
             version(r, "runtime", program, support::row(Part::Podman), found.client.clone());
-            found.client
-        }
-    };
-    if let (Kind::Podman, Found::Version(v, shown)) = (kind, &engine)
-        && support::podman_misses_labelled_deaths(*v)
-    {
-        let labels: Vec<String> = cfg.filters.iter().filter(|f| matches!(f, Filter::Label(_))).map(ToString::to_string).collect();
-        if !labels.is_empty() {
-            r.warn(
-                "runtime",
-                "filters",
-                format!(
-                    "podman {shown}'s died events carry no labels (they do from {}): {} matches no container death, so eva-genw misses them",
-                    support::PODMAN_DIED_LABELS,
-                    labels.join(", ")
-                ),
-                format!("update podman to {} or later, or filter with container=NAME", support::PODMAN_DIED_LABELS),
-            );
+            if let Found::Version(v, shown) = &found.client {
+                podman_labels(cfg, *v, shown, r);
+            }
         }
     }
+}
+
+/// A podman whose `died` events carry no labels, under a `label=` filter: deaths go unseen.
+fn podman_labels(cfg: &Config, found: platform::Version, shown: &str, r: &mut Report) {
+    let labels: Vec<String> = cfg.filters.iter().filter(|f| matches!(f, Filter::Label(_))).map(ToString::to_string).collect();
+    if labels.is_empty() || !support::podman_misses_labelled_deaths(found) {
+        return;
+    }
+    r.warn(
+        "runtime",
+        "filters",
+        format!(
+            "podman {shown}'s died events carry no labels (they do from {}): {} matches no container death, so eva-genw misses them",
+            support::PODMAN_DIED_LABELS,
+            labels.join(", ")
+        ),
+        format!("update podman to {} or later, or filter with container=NAME", support::PODMAN_DIED_LABELS),
+    );
 }
 
 /// The OS release against the support table.
