@@ -58,7 +58,7 @@ cargo test --quiet --locked "$@"
 
 if [ $# -eq 0 ]; then
   /usr/bin/python3 -c 'import seccomp' 2>/dev/null || apt_install python3-seccomp # kernel-3.10.py
-  fake_node_suites=(--test start --test stop --test status --test ocf --test genw --test cli --test platform --test verify)
+  fake_node_suites=(--test start --test stop --test status --test ocf --test genw --test cli --test platform --test verify --test check)
   say "cargo test, the fake-node suites as RHEL 7.5: systemd 219, kernel 3.10"
   EVA_TEST_SYSTEMD=219 EVA_TEST_KERNEL=3.10 cargo test --quiet --locked "${fake_node_suites[@]}"
   say "cargo test, the fake-node suites as RHEL 8: systemd 239"

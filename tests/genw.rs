@@ -746,7 +746,7 @@ fn podman_once_with_a_label_scope_judges_only_the_containers_in_it() {
 fn podman_before_1_5_is_said_once_and_the_watch_goes_on() {
     let t = soon_ns();
     let line = podman_died("1.6.4", CRASH, "crash", 3, t);
-    let warning = "podman 1.4.4 is older than 1.5, the first whose `podman events --format json` eva-genw can read";
+    let warning = "WARN podman 1.4.4 is older than eva-ha's minimum 1.5.0 (`podman events` exists from 1.2 and takes `--format json`";
     // The monitor: one WARN, then it watches on (a refusing monitor would fail the group
     // over to an equally old node, and back).
     let mut monitor = podman_genw("1.4.4").events("podman", 1, &[&line]).launch();
@@ -765,6 +765,15 @@ fn podman_before_1_5_is_said_once_and_the_watch_goes_on() {
     assert_eq!(count(&first, warning), 1, "{}", first.dump());
     let second = first.test.fork().success();
     assert_eq!(count(&second, warning), 0, "{}", second.dump());
+}
+
+#[test]
+fn an_engine_below_the_minimum_is_watched_all_the_same_after_one_warning() {
+    let t = soon_ns();
+    let run = fails(genw().write("docker/version", "1.12.6\n").docker_events(1, &[&die(CRASH, "crash", "3", t)]));
+    assert_one_error(&run, "eva-ha genw", &[&format!("{} exit code 3", named("crash", CRASH))]);
+    assert_eq!(count(&run, "WARN docker engine 1.12.6 is older than eva-ha's minimum 1.13.0"), 1, "{}", run.dump());
+    run.assert_stdout_contains("watching docker 1.12.6 for container deaths");
 }
 
 #[test]
@@ -1044,6 +1053,17 @@ fn once_counts_an_engine_away_only_beyond_the_grace_across_calls() {
     run.assert_error("eva-ha genw", &["the docker engine has been unreachable for "]);
     let word = std::fs::read_to_string(run.test.path("state/engine-unanswered")).unwrap_or_default();
     assert!(word.starts_with("the docker engine has been unreachable for "), "{word:?}\n{}", run.dump());
+}
+
+#[test]
+fn once_warns_of_an_engine_below_the_minimum_once_across_calls() {
+    let node = once().write("docker/version", "1.12.6\n").events_end("docker", 1, 0).events_end("docker", 2, 0);
+    let first = node.fork().run();
+    assert_eq!(first.code, Some(0), "{}", first.dump());
+    assert_eq!(count(&first, "WARN docker engine 1.12.6 is older than eva-ha's minimum 1.13.0"), 1, "{}", first.dump());
+    let second = node.fork().run();
+    assert_eq!(second.code, Some(0), "{}", second.dump());
+    assert_eq!(count(&second, "is older than eva-ha's minimum"), 0, "said once\n{}", second.dump());
 }
 
 #[test]

@@ -136,3 +136,26 @@ fn the_agent_starts_monitors_and_stops_on_every_systemd() {
         let _ = std::fs::remove_dir_all(format!("/run/eva-ha/ocf/{instance}"));
     }
 }
+
+#[test]
+fn eva_genw_reads_a_death_as_docker_1_13_1_prints_it() {
+    // moby v1.13.1: api/types/events/events.go (Message: status, id, from, Type, Action,
+    // Actor{ID, Attributes}, time, timeNano; no scope, which came later) and
+    // daemon/monitor.go (a die event's attributes: exitCode, then the container's
+    // labels, image and name, daemon/events.go).
+    let id = "5b5b8c1de55e3c0f0a2b2c79a4cf1ed5f0b5c3e5c4b7a8d9e0f1a2b3c4d5e6f7";
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64 + 500_000_000;
+    let die = serde_json::json!({
+        "status": "die", "id": id, "from": "eva/crowd:3.2",
+        "Type": "container", "Action": "die",
+        "Actor": {"ID": id, "Attributes": {"exitCode": "3", "image": "eva/crowd:3.2", "name": "usecase-crowd"}},
+        "time": at / 1_000_000_000, "timeNano": at,
+    });
+    let t =
+        Test::new().systemd("219").fake_docker().write("docker/version", "1.13.1\n").unit("docker.service", "state", "active\n");
+    let socket = format!("unix://{}", t.path("no-engine.sock").display());
+    let run =
+        t.env("DOCKER_HOST", &socket).docker_events(1, &[&die.to_string()]).args(&["genw", "--initial-delay", "0"]).status(1);
+    assert!(run.error_line().contains("usecase-crowd") && run.error_line().contains("exit code 3"), "{}", run.dump());
+    run.assert_stdout_lacks("older than eva-ha's minimum");
+}

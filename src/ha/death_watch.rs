@@ -19,6 +19,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::failed;
+use crate::ha::support;
 use crate::sys::logging::Secs;
 use crate::sys::process::{self, Next, ProcessError, Stream};
 use crate::sys::runtime::event::{self, DeathEvent, Event};
@@ -184,10 +185,6 @@ pub trait Engine {
     fn name(&self) -> String;
     /// The engine's version, or why it does not answer within `timeout`.
     fn ping(&self, timeout: Duration) -> Result<String, String>;
-    /// Why the watch cannot see deaths with this engine of `version`, if it cannot.
-    fn unusable(&self, _version: &str) -> Option<String> {
-        None
-    }
     /// Whether it answers within `timeout`, as cheaply as can be asked.
     fn probe(&self, timeout: Duration) -> Result<(), String>;
     /// What its service manager says of it.
@@ -274,10 +271,6 @@ impl Engine for Runtime {
 
     fn probe(&self, timeout: Duration) -> Result<(), String> {
         Runtime::probe(self, timeout)
-    }
-
-    fn unusable(&self, version: &str) -> Option<String> {
-        Runtime::unusable(self, version)
     }
 
     fn service(&self) -> Service {
@@ -440,8 +433,6 @@ pub struct Watcher<'a, E: Engine, H: Host> {
     expect_back: Option<(Instant, Vec<String>)>,
     said_watching: bool,
     said_unreachable: bool,
-    /// Whether it said that this engine's version shows it no deaths (once is enough).
-    said_unusable: bool,
 }
 
 impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
@@ -468,7 +459,6 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
             expect_back: None,
             said_watching: false,
             said_unreachable: false,
-            said_unusable: false,
         }
     }
 
@@ -587,10 +577,6 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                 return Ok(None);
             }
         };
-        if let Some(why) = self.engine.unusable(&version).filter(|_| !self.said_unusable) {
-            tracing::warn!("{why}");
-            self.said_unusable = true;
-        }
         self.said_unreachable = false;
         self.down_for_good_since = None;
         // It answers, but a subscription may still not work: the outage goes on until one
@@ -643,6 +629,8 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
                 self.residents.len()
             );
             self.said_watching = true;
+            // An engine older than eva-ha supports: said once, and watched all the same.
+            support::warn_if_below_minimum(&self.engine.name(), &version);
         }
         self.complaint = None;
         self.probe_failed = false;

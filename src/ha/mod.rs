@@ -8,4 +8,5 @@ pub mod node;
 pub mod once;
 pub mod rest;
 pub mod setup;
+pub mod support;
 pub mod token;

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::failed;
 use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, Unanswered, from_state, judge, now_ns, short};
+use crate::ha::support;
 use crate::sys::logging::Secs;
 use crate::sys::process::{Next, Stream};
 use crate::sys::runtime::event::{self, Event};
@@ -46,9 +47,10 @@ pub struct Cursor {
     pub judged: Vec<(String, i64)>,
     /// Since when (ns) the engine has not answered, across calls.
     pub unreachable_since_ns: Option<i64>,
-    /// The engine version that was said to show no deaths (said once, not every call).
-    #[serde(default)]
-    pub unusable_version: Option<String>,
+    /// The engine's version last seen below eva-ha's minimum: warned about once, not at
+    /// every call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warned_version: Option<String>,
 }
 
 /// What a call needs besides the engine.
@@ -89,19 +91,18 @@ impl Once<'_> {
         let mut cursor = self.load();
         let now = now_ns();
         if let Ok(stop) = std::fs::read_to_string(&self.planned_stop) {
-            cursor = Cursor { since_ns: now, ..Cursor::default() };
+            cursor = Cursor { since_ns: now, warned_version: cursor.warned_version, ..Cursor::default() };
             self.save(&cursor)?;
             return Ok(format!("the node is being stopped ({}): nothing counts", stop.trim()));
         }
-        let answer = Engine::ping(self.runtime, CALL);
-        if let Ok(version) = &answer
-            && let Some(why) = self.runtime.unusable(version)
-            && cursor.unusable_version.as_ref() != Some(version)
+        let version = Engine::ping(self.runtime, CALL);
+        if let Ok(version) = &version
+            && cursor.warned_version.as_ref() != Some(version)
+            && support::warn_if_below_minimum(&Engine::name(self.runtime), version)
         {
-            tracing::warn!("{why}");
-            cursor.unusable_version = Some(version.clone());
+            cursor.warned_version = Some(version.clone());
         }
-        if let Err(why) = answer {
+        if let Err(why) = version {
             let since = *cursor.unreachable_since_ns.get_or_insert(now);
             self.save(&cursor)?;
             let down = Duration::from_nanos((now - since).max(0) as u64);
@@ -129,12 +130,7 @@ impl Once<'_> {
             tracing::info!("{} (from {}): {verdict}", d.describe(), d.source);
         }
         let failure = (!counted.is_empty()).then(|| failed(counted.iter().map(|d| d.describe()).collect::<Vec<_>>().join("; ")));
-        self.save(&Cursor {
-            since_ns: now,
-            judged: kept,
-            unreachable_since_ns: None,
-            unusable_version: cursor.unusable_version.clone(),
-        })?;
+        self.save(&Cursor { since_ns: now, judged: kept, unreachable_since_ns: None, warned_version: cursor.warned_version })?;
         match failure {
             Some(e) => Err(e),
             None => Ok(format!("{seen} container death(s) since the last check, none that counts")),

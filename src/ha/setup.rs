@@ -3,7 +3,8 @@
 //! Most HA incidents come from a node that drifted from the setup the guide has
 //! administrators make by hand: a directory that is no longer a link into the shared disk,
 //! a link owned by root, a unit re-enabled at boot by a package update, a `mongod` uid that
-//! differs between the nodes (the databases cannot be written after a failover). Each check
+//! differs between the nodes (the databases cannot be written after a failover), a
+//! component older than eva-ha supports (judged against `ha::support`). Each check
 //! here gives OK, WARN or FAIL, the path or unit, and the fix. Nothing is changed, except
 //! that whenever the shared disk is mounted this node records its facts there
 //! (`<shared>/pulse/.eva-ha/nodes/<host>.json`), so that each node compares itself with
@@ -19,9 +20,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::ha::support::{self, Component as Part, Judgement, Verdict};
 use crate::ha::token::Token;
 use crate::sys::logging::Secs;
+use crate::sys::platform::{self, Found, OsRelease};
 use crate::sys::process::{find_program, not_found};
+use crate::sys::runtime::Kind;
 use crate::sys::systemd::{Job, Systemd, UnitState, units_deadline};
 
 /// The users the databases run as, per the guide.
@@ -77,6 +81,15 @@ impl Report {
     fn fail(&mut self, check: &'static str, subject: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) {
         self.add(Status::Fail, check, subject, message, Some(fix.into()));
     }
+    /// A version judged against the support table.
+    fn judged(&mut self, check: &'static str, subject: impl Into<String>, j: Judgement) {
+        let status = match j.verdict {
+            Verdict::Ok => Status::Ok,
+            Verdict::Warn => Status::Warn,
+            Verdict::Fail => Status::Fail,
+        };
+        self.add(status, check, subject, j.message, j.fix);
+    }
 
     pub fn count(&self, status: Status) -> usize {
         self.checks.iter().filter(|c| c.status == status).count()
@@ -105,6 +118,7 @@ pub struct NodeRecord {
 /// Runs every check.
 pub fn check(cfg: &Config) -> Report {
     let mut r = Report::default();
+    os(&mut r);
     let host =
         nix::unistd::gethostname().map(OsString::into_string).ok().and_then(Result::ok).unwrap_or_else(|| "unknown".into());
     let mount = shared_disk(cfg, &mut r);
@@ -114,6 +128,7 @@ pub fn check(cfg: &Config) -> Report {
     worker_token(cfg, mount.is_some(), &mut r);
     units(cfg, &mut r);
     runtime(cfg, &mut r);
+    pacemaker(&mut r);
     if let Some(mount) = &mount {
         let record = NodeRecord {
             host,
@@ -430,7 +445,7 @@ fn units(cfg: &Config, r: &mut Report) {
             return;
         }
     };
-    r.ok("systemd", "systemctl", "present");
+    version(r, "systemd", "systemctl", support::row(Part::Systemd), systemd.version());
     let states = match systemd.show(&cfg.units) {
         Ok(s) => s,
         Err(e) => {
@@ -439,6 +454,15 @@ fn units(cfg: &Config, r: &mut Report) {
         }
     };
     deadlines(cfg, &states, r);
+    // Its presence is the `unit` lines' below; a configuration without it is worth a word.
+    if !cfg.units.iter().any(|u| u.starts_with("postgresql")) {
+        r.warn(
+            "unit",
+            "units",
+            format!("no PostgreSQL unit among {}: the guide's master needs postgresql-9.5.service", cfg.units.join(", ")),
+            "add PostgreSQL's unit to units in /etc/eva-ha/eva-ha.toml, unless this master runs its database elsewhere",
+        );
+    }
     let mut names: Vec<String> = Vec::new();
     for state in &states {
         if !state.is_loaded() {
@@ -529,11 +553,61 @@ fn deadlines(cfg: &Config, states: &[UnitState], r: &mut Report) {
     }
 }
 
+/// The runtime's client, and its versions (client and engine) against the support table.
 fn runtime(cfg: &Config, r: &mut Report) {
-    let program = cfg.runtime.program();
-    match find_program(program) {
-        Some(path) => r.ok("runtime", program, format!("{}", path.display())),
-        None => r.fail("runtime", program, not_found(program), format!("install {program}")),
+    let kind = *cfg.runtime;
+    let program = kind.program();
+    let Some(path) = find_program(program) else {
+        r.fail("runtime", program, not_found(program), format!("install {program}"));
+        return;
+    };
+    let found = platform::runtime(kind, &path);
+    match kind {
+        Kind::Docker => {
+            version(r, "runtime", format!("{program} client"), support::row(Part::DockerClient), found.client);
+            match found.engine {
+                // Stopped until the cluster starts it (the standby node, or before eva-start).
+                Found::Silent(why) => r.ok(
+                    "runtime",
+                    "docker engine",
+                    format!("does not answer ({why}): its version is read when it runs (eva-genw warns then when it is too old)"),
+                ),
+                other => version(r, "runtime", "docker engine", support::row(Part::DockerEngine), other),
+            }
+        }
+        Kind::Podman => {
+            version(r, "runtime", program, support::row(Part::Podman), found.client.clone());
+        }
+    }
+}
+
+/// The OS release against the support table.
+fn os(r: &mut Report) {
+    match OsRelease::read() {
+        Ok(os) => r.judged("os", os.name(), support::judge_os(&os)),
+        Err(e) => r.warn("os", platform::OS_RELEASE, e, "check the OS's release file (os-release(5))"),
+    }
+}
+
+/// Pacemaker's version when it is installed (under CLUSTERPRO it is not, and need not be).
+fn pacemaker(r: &mut Report) {
+    match platform::pacemaker() {
+        Found::Absent => {}
+        found => version(r, "pacemaker", "pacemakerd", support::row(Part::Pacemaker), found),
+    }
+}
+
+/// A component's version judged against its row; one that could not be read is a WARN.
+fn version(r: &mut Report, check: &'static str, subject: impl Into<String>, row: &support::Support, found: Found) {
+    match found {
+        Found::Version(v, shown) => r.judged(check, subject, row.judge(v, &shown)),
+        Found::Absent => r.warn(check, subject, format!("{} is not installed", row.name), row.upgrade),
+        Found::Unreadable(why) | Found::Silent(why) => r.warn(
+            check,
+            subject,
+            format!("cannot read {}'s version: {why}", row.name),
+            format!("check it by hand with {}; eva-ha needs {} or later", row.read_with, row.minimum),
+        ),
     }
 }
 

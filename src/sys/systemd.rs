@@ -177,6 +177,11 @@ impl Systemd {
         Cmd::new(&self.systemctl).arg(verb).arg("--").args(units)
     }
 
+    /// systemd's version (`systemctl --version`).
+    pub fn version(&self) -> crate::sys::platform::Found {
+        crate::sys::platform::systemd(&self.systemctl)
+    }
+
     /// The deadline the administrator set (`unit_timeout`), if any.
     pub fn explicit_deadline(&self) -> Option<Duration> {
         self.timeout

@@ -28,6 +28,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         Generated::Completions => completions(dir()?)?,
         Generated::Example => return print(&render::example()),
         Generated::ConfigTable => return print(&render::readme_table()),
+        Generated::SupportMatrix => return print(&crate::ha::support::matrix()),
     };
     tracing::info!("wrote {} files into {}", written, dir()?.display());
     Ok(())

@@ -154,27 +154,6 @@ impl Runtime {
         Ok(out.stdout.trim().to_owned())
     }
 
-    /// Why eva-genw cannot see deaths with this engine of `version` (what [`Runtime::ping`]
-    /// said), if it cannot: podman before 1.5 takes `events --format json` for a template and
-    /// prints the word `json` for every event (containers/podman v1.4.4
-    /// `pkg/adapter/runtime.go`, `Events`; JSON from v1.5.0). `podman version --format
-    /// {{.Version}}` prints the client's version in every version (v1.6.4
-    /// `cmd/podman/version.go`; from v2.0.0 `cmd/podman/system/version.go` retries the
-    /// template on the client). A version that does not parse is not one. The watch goes on
-    /// all the same, saying so once: a monitor that refused would fail the group over to an
-    /// equally old node, and back.
-    pub fn unusable(&self, version: &str) -> Option<String> {
-        let mut parts = version.trim().trim_start_matches('v').split(['.', '-', '+']).map(str::parse::<u32>);
-        let (Some(Ok(major)), Some(Ok(minor))) = (parts.next(), parts.next()) else { return None };
-        (self.kind == Kind::Podman && (major, minor) < (1, 5)).then(|| {
-            format!(
-                "podman {} is older than 1.5, the first whose `podman events --format json` eva-genw can read: \
-                 container deaths go unseen (engine outages do not); update podman (eva-check)",
-                version.trim()
-            )
-        })
-    }
-
     /// Whether the engine answers within `timeout`: docker's `GET /_ping` on its unix socket
     /// (`$DOCKER_HOST` when it is `unix://…`, else `/var/run/docker.sock`); where there is no
     /// such socket to ask (podman, another kind of `DOCKER_HOST`, nothing listening), the
@@ -512,26 +491,6 @@ mod tests {
         );
         let docker = runtime(Kind::Docker).events(0, None).display();
         assert!(docker.contains("--filter label=com.nec.eva --filter container=crowd --since"), "{docker}");
-    }
-
-    #[test]
-    fn podman_before_1_5_cannot_show_deaths() {
-        let runtime =
-            |kind| Runtime { kind, program: PathBuf::new(), filters: Vec::new(), unit: None, call_timeout: CALL_TIMEOUT };
-        let podman = runtime(Kind::Podman);
-        for old in ["1.0.5", "1.4.4", "0.12.1"] {
-            assert_eq!(
-                podman.unusable(old),
-                Some(format!(
-                    "podman {old} is older than 1.5, the first whose `podman events --format json` eva-genw can read: \
-                     container deaths go unseen (engine outages do not); update podman (eva-check)"
-                ))
-            );
-        }
-        for fine in ["1.5.0", "1.6.4", "4.3.1", "5.0.0-dev", "10.1", "", "unknown"] {
-            assert_eq!(podman.unusable(fine), None, "{fine}");
-        }
-        assert_eq!(runtime(Kind::Docker).unusable("1.13.1"), None);
     }
 
     #[test]
