@@ -746,7 +746,8 @@ fn podman_once_with_a_label_scope_judges_only_the_containers_in_it() {
 fn podman_before_1_5_is_said_once_and_the_watch_goes_on() {
     let t = soon_ns();
     let line = podman_died("1.6.4", CRASH, "crash", 3, t);
-    let warning = "WARN podman 1.4.4 is older than eva-ha's minimum 1.5.0 (`podman events` exists from 1.2 and takes `--format json`";
+    let warning =
+        "WARN podman 1.4.4 is older than eva-ha's minimum 1.5.0 (`podman events` exists from 1.2 and takes `--format json`";
     // The monitor: one WARN, then it watches on (a refusing monitor would fail the group
     // over to an equally old node, and back).
     let mut monitor = podman_genw("1.4.4").events("podman", 1, &[&line]).launch();
