@@ -6,7 +6,8 @@
 #     /etc/eva-ha/eva-ha.toml, requirements and payload that RHEL 7's rpm 4.11 accepts
 #     (gzip payload, no rpmlib feature newer than 4.11, no GLIBC_2.18+), digests;
 #   - unpacked (rpm2cpio | cpio): --version shows the version and the commit, a link runs
-#     its command, the sample configuration parses, every man page renders (man -l) and a
+#     its command, the sample configuration parses (also with every system call newer than
+#     RHEL 7.5's kernel 3.10 refused: scripts/kernel-3.10.py), every man page renders (man -l) and a
 #     .so page resolves, bash completion completes;
 #   - installed into a scratch root with rpm, edited, upgraded to a newer package whose
 #     sample changed: the edited configuration is kept (eva-ha.toml.rpmnew beside it);
@@ -120,6 +121,8 @@ done
 check "packaged eva-ha.toml is the sample (eva-ha.toml.example)" cmp -s "$unpacked/etc/eva-ha/eva-ha.toml" eva-ha.toml.example
 check "packaged eva-ha config parses the packaged sample" \
   bash -c '"$1" config --config "$2" | grep -q "^# install_dir is not configured"' _ "$bin" "$unpacked/etc/eva-ha/eva-ha.toml"
+check "packaged eva-ha parses the sample with the system calls of Linux 3.10 alone (scripts/kernel-3.10.py)" \
+  bash -c 'scripts/kernel-3.10.py "$1" config --config "$2" | grep -q "^# install_dir is not configured"' _ "$bin" "$unpacked/etc/eva-ha/eva-ha.toml"
 check "packaged README.md and LICENSE are the source's" \
   bash -c 'cmp -s "$1/usr/share/doc/eva-ha/README.md" README.md && cmp -s "$1/usr/share/doc/eva-ha/README.ja.md" docs/ja/README.md && cmp -s "$1/usr/share/doc/eva-ha/LICENSE" LICENSE' _ "$unpacked"
 mandir=$unpacked/usr/share/man
