@@ -259,3 +259,151 @@ fn the_agent_works_in_the_environment_each_pacemaker_gives_it() {
         let _ = std::fs::remove_dir_all(PathBuf::from("/run/eva-ha/ocf").join(&instance));
     }
 }
+
+/// A death that counts (exit 3) at `at_ns`, and the container's state, for the watcher.
+fn counted_death(t: Test, n: usize, at_ns: i64, exit_code: i64) -> Test {
+    let finished = chrono::DateTime::from_timestamp_nanos(at_ns).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    let die = json!({"Type": "container", "Action": "die",
+        "Actor": {"ID": CRASH, "Attributes": {"exitCode": exit_code.to_string(), "image": "eva/crowd:3.2", "name": "crowd"}},
+        "time": at_ns / 1_000_000_000, "timeNano": at_ns});
+    let state = json!({"Id": CRASH, "Name": "/crowd", "Config": {"Image": "eva/crowd:3.2", "Labels": {}},
+        "State": {"Running": false, "OOMKilled": false, "ExitCode": exit_code, "StartedAt": finished, "FinishedAt": finished}});
+    t.docker_inspect(CRASH, &state.to_string()).docker_events(n, &[&die.to_string()])
+}
+
+/// What the fake crm_resource was called with, one line a call.
+fn crm_calls(t: &Test) -> Vec<String> {
+    std::fs::read_to_string(t.path("pacemaker/calls")).unwrap_or_default().lines().map(str::to_owned).collect()
+}
+
+/// Starts the agent, then has its watcher replaced (as monitor does when one is gone) by one
+/// whose subscription delivers `exit_code`'s death: the death comes after the start has
+/// settled, as in production.
+fn started_then_death(i: &Instance, t: Test, exit_code: i64) -> Run {
+    let t = t.env("OCF_RESKEY_CRM_meta_on_node", "node1");
+    let run = i.agent(t, "start").success();
+    run.wait_calls_of("docker", "events", 1, Duration::from_secs(10));
+    let t = counted_death(run.test, 2, now_ns() + 1_000_000_000, exit_code);
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(i.watcher_pid()), nix::sys::signal::Signal::SIGKILL);
+    let run = i.agent(t, "monitor").success();
+    assert!(run.stderr.contains("is gone; starting another"), "{}", run.dump());
+    run
+}
+
+#[test]
+fn a_counted_death_is_told_to_pacemaker_at_once_after_the_verdict_and_only_once() {
+    for (version, fail_count) in [("1.1.18", "2"), ("2.0.5", "2"), ("2.1.5", "2"), ("2.1.6", "1")] {
+        let i = Instance::new(&format!("push-{}", version.replace('.', "")));
+        let t = node().pacemaker(version).env("FAKE_PACEMAKER_DEATH", i.dir().join("death").to_str().unwrap());
+        let run = started_then_death(&i, t, 3);
+        assert!(wait_for(&i.dir().join("pushed"), Duration::from_secs(10)), "{version}: no push\n{}", run.dump());
+        assert!(wait_for(&run.test.path(&format!("pacemaker/failcount.{}.node1", i.name)), Duration::from_secs(5)));
+        assert_eq!(crm_calls(&run.test), [format!("--fail --resource {} --node node1", i.name)], "{version}");
+        // The verdict was where monitor reads it before Pacemaker was told.
+        let seen = std::fs::read_to_string(run.test.path(&format!("pacemaker/seen.{}", i.name))).unwrap_or_default();
+        assert!(seen.contains("died with exit code 3"), "{version}: {seen:?}");
+        // The fail count this Pacemaker ends with: 2 before 2.1.6 (a457eb83fe), else 1.
+        let count = std::fs::read_to_string(run.test.path(&format!("pacemaker/failcount.{}.node1", i.name))).unwrap();
+        assert_eq!(count.trim(), fail_count, "{version}");
+        // monitor still says failed (the truth; the cluster is already recovering), and
+        // no second push comes of it.
+        let run = i.agent(run.test, "monitor").status(1);
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(crm_calls(&run.test).len(), 1, "{version}\n{}", run.dump());
+        let log = std::fs::read_to_string(i.dir().join("watcher.log")).unwrap_or_default();
+        assert!(log.contains("told Pacemaker at once: `") && log.contains("crm_resource --fail --resource"), "{log}");
+        // A stop clears the mark with the verdict.
+        i.agent(run.test, "stop").success();
+        assert!(!i.dir().join("pushed").exists());
+    }
+}
+
+#[test]
+fn an_ignored_exit_code_is_never_told() {
+    let i = Instance::new("push-ignored");
+    let run = started_then_death(&i, node().pacemaker("2.1.5"), 0);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(crm_calls(&run.test), Vec::<String>::new(), "{}", run.dump());
+    let run = i.agent(run.test, "monitor").success();
+    i.agent(run.test, "stop").success();
+}
+
+/// A watcher run by hand as the agent spawns one, on a state directory the test lays out:
+/// `state.json` saying which watcher is the resource's (`watcher_pid`), or none.
+fn watcher_on(t: Test, dir: &std::path::Path, watcher_pid: Option<i32>) -> Test {
+    std::fs::create_dir_all(dir).unwrap();
+    if let Some(pid) = watcher_pid {
+        let state = json!({"started_ns": now_ns(), "watcher_pid": pid, "watched_until_ns": now_ns()});
+        std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+    }
+    let death = dir.join("death");
+    counted_death(t, 1, now_ns() + 500_000_000, 3).args(&[
+        "genw",
+        "--initial-delay",
+        "0",
+        "--death-file",
+        death.to_str().unwrap(),
+        "--pacemaker-resource",
+        "eva-master",
+        "--pacemaker-node",
+        "node1",
+    ])
+}
+
+#[test]
+fn a_watcher_whose_failure_is_no_longer_the_resources_never_tells() {
+    // Left behind by a stop (no state), replaced (another watcher recorded), while an action
+    // holds the agent's lock: the verdict is written, no push. (A planned stop that is
+    // under way before the death: no verdict at all, below.)
+    for case in ["no state", "replaced", "lock held"] {
+        let t = node().pacemaker("2.1.5");
+        let dir = t.path("ocf");
+        let t = watcher_on(t, &dir, (case != "no state").then_some(if case == "replaced" { 1 } else { 0 }));
+        let _held;
+        if case == "lock held" {
+            let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(t.path("eva-ha.lock")).unwrap();
+            _held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(|(_, e)| e).unwrap();
+        }
+        // Its own pid is the resource's watcher, but for the cases that say otherwise.
+        let own = case != "no state" && case != "replaced";
+        let running = t.launch();
+        if own {
+            let pid = running.pid();
+            let state = json!({"started_ns": now_ns(), "watcher_pid": pid, "watched_until_ns": now_ns()});
+            std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+        }
+        let run = running.wait(Duration::from_secs(20));
+        assert_eq!(run.code, Some(1), "{case}\n{}", run.dump());
+        assert!(dir.join("death").exists(), "{case}: the verdict is still recorded\n{}", run.dump());
+        assert_eq!(crm_calls(&run.test), Vec::<String>::new(), "{case}\n{}", run.dump());
+        let why = match case {
+            "no state" => "the resource is stopped",
+            "replaced" => "is no longer the resource's: pid 1 is",
+            _ => "another eva-ha run is in progress",
+        };
+        run.assert_stdout_contains("not telling Pacemaker").assert_stdout_contains(why);
+    }
+    // During a planned stop (crm resource stop, a move) the death is the stop's doing.
+    let t = node().pacemaker("2.1.5").write("state/planned-stop", "pid 1 since now\n");
+    let dir = t.path("ocf");
+    let mut running = watcher_on(t, &dir, None).launch();
+    running.wait_stdout("not a failure, the node is being stopped", Duration::from_secs(10));
+    running.signal(Signal::SIGTERM);
+    let run = running.wait(Duration::from_secs(10));
+    assert!(!dir.join("death").exists(), "{}", run.dump());
+    assert_eq!(crm_calls(&run.test), Vec::<String>::new(), "{}", run.dump());
+}
+
+#[test]
+fn a_push_that_hangs_is_cut_at_its_deadline_and_the_monitor_remains() {
+    let t = node().pacemaker("2.1.5").write("pacemaker/hang", "");
+    let dir = t.path("ocf");
+    let running = watcher_on(t, &dir, None).launch();
+    let state = json!({"started_ns": now_ns(), "watcher_pid": running.pid(), "watched_until_ns": now_ns()});
+    std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+    let run = running.wait(Duration::from_secs(30));
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    run.assert_stdout_contains("could not tell Pacemaker").assert_stdout_contains("the next monitor reports the failure");
+    assert!(run.elapsed < Duration::from_secs(20), "{:?}", run.elapsed);
+    run.assert_gone("pacemaker/hang.pids");
+}

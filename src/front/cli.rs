@@ -214,9 +214,16 @@ pub struct GenwArgs {
     /// Write the verdict into this file before exiting (used by the Pacemaker agent).
     #[arg(long, value_name = "FILE", hide = true)]
     pub death_file: Option<PathBuf>,
+    /// After writing the verdict, tell Pacemaker that this resource failed on
+    /// --pacemaker-node (`crm_resource --fail`; used by the Pacemaker agent).
+    #[arg(long, value_name = "RESOURCE", hide = true, requires_all = ["death_file", "pacemaker_node"])]
+    pub pacemaker_resource: Option<String>,
+    /// The node of --pacemaker-resource.
+    #[arg(long, value_name = "NODE", hide = true, requires = "pacemaker_resource")]
+    pub pacemaker_node: Option<String>,
     /// Judge the deaths since the previous --once on this node and exit: 0 when none
     /// counts, 1 naming it (CLUSTERPRO's synchronous custom monitor).
-    #[arg(long, conflicts_with_all = ["since_ns", "death_file"])]
+    #[arg(long, conflicts_with_all = ["since_ns", "death_file", "pacemaker_resource"])]
     pub once: bool,
     #[command(flatten)]
     pub config: ConfigFlags<{ config::GENW }>,

@@ -34,6 +34,7 @@ const FAKE_SYSTEMCTL: &str = include_str!("../fakes/systemctl");
 const FAKE_JOURNALCTL: &str = include_str!("../fakes/journalctl");
 const FAKE_ENGINE: &str = include_str!("../fakes/engine");
 const FAKE_CLPLOGCMD: &str = include_str!("../fakes/clplogcmd");
+const FAKE_CRM_RESOURCE: &str = include_str!("../fakes/crm_resource");
 const START_SCRIPT: &str = include_str!("../fakes/start-master-rhel.sh");
 const STOP_SCRIPT: &str = include_str!("../fakes/stop-master.sh");
 
@@ -92,6 +93,7 @@ impl Node {
             ("FAKE_CLPLOGCMD_LOG", self.path("clplogcmd.log").into()),
             ("EVA_HA_CONFIG", self.path("eva-ha.toml").into()),
             ("FAKE_SYSTEMD_VERSION", super::systemd_version().into()),
+            ("FAKE_PACEMAKER", self.path("pacemaker").into()),
         ]
     }
 
@@ -227,6 +229,14 @@ impl Test {
     #[must_use = "a builder method returns the builder"]
     pub fn worker_token_json(self, json: &str) -> Test {
         self.write("configuration.json", &format!("{{\"masterIp\": \"10.0.0.1\", \"workerToken\": {json}}}\n"))
+    }
+
+    /// Installs the fake `crm_resource` on PATH (tests/fakes/crm_resource), behaving as
+    /// Pacemaker `version` does; it records its calls under `pacemaker/`.
+    #[must_use = "a builder method returns the builder"]
+    pub fn pacemaker(self, version: &str) -> Test {
+        fs::create_dir_all(self.path("pacemaker")).unwrap();
+        self.write_executable("bin/crm_resource", FAKE_CRM_RESOURCE).env("FAKE_PACEMAKER_VERSION", version)
     }
 
     /// Installs the fake `clplogcmd` on PATH; [`super::Run::alerts`] returns its calls.

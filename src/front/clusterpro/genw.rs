@@ -6,6 +6,7 @@
 use crate::config::Config;
 use crate::error::failed;
 use crate::front::cli::GenwArgs;
+use crate::front::pacemaker::push;
 use crate::ha::death_watch::{self, Unanswered, Watch};
 use crate::ha::node;
 use crate::ha::once::{self, Once};
@@ -45,10 +46,18 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
         Err(e) => e,
     };
     leave_word(&cfg, &runtime, &verdict);
-    if let (Some(file), None) = (&args.death_file, signals::pending())
-        && let Err(e) = files::write_atomically(file, format!("{verdict:#}\n").as_bytes())
-    {
-        tracing::error!("cannot record the verdict in {}: {e}", file.display());
+    if let (Some(file), None) = (&args.death_file, signals::pending()) {
+        match files::write_atomically(file, format!("{verdict:#}\n").as_bytes()) {
+            Err(e) => tracing::error!("cannot record the verdict in {}: {e}", file.display()),
+            // Recorded where the agent's monitor reads it: now Pacemaker hears of it at once.
+            Ok(()) => {
+                if let (Some(resource), Some(node), Some(dir)) =
+                    (&args.pacemaker_resource, &args.pacemaker_node, push::state_dir_of(file))
+                {
+                    push::report(&cfg, &dir, &push::Target { resource: resource.clone(), node: node.clone() });
+                }
+            }
+        }
     }
     Err(verdict)
 }

@@ -9,6 +9,7 @@
 //! it (`state`). This module owns the agent's exit codes: every outcome becomes one of
 //! OCF's, and nothing else in eva-ha knows them.
 
+pub mod push;
 pub mod state;
 
 use std::ffi::OsString;
@@ -244,10 +245,19 @@ fn monitor(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     } else {
         // Catch up from when it was last seen: replayed events and finished containers.
         tracing::warn!("the container watcher (pid {}) is gone; starting another from its last check", state.watcher_pid);
-        state.watcher_pid = state::spawn_watcher(dir, cfg, state.watched_until_ns)?;
+        state.watcher_pid = state::spawn_watcher(dir, cfg, state.watched_until_ns, push_target().as_ref())?;
     }
     dir.write(&state)?;
     Ok(OCF_SUCCESS)
+}
+
+/// What the watcher names when it tells Pacemaker of a failure (`push`): this action's
+/// resource and node, as Pacemaker passed them; `None` without them (and then a WARN line
+/// says why).
+fn push_target() -> Option<push::Target> {
+    push::Target::from_environment(|name| std::env::var(name).ok())
+        .inspect_err(|why| tracing::warn!("{why}: a container death reaches Pacemaker at the next monitor only"))
+        .ok()
 }
 
 fn start(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
@@ -262,7 +272,7 @@ fn start(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     let started_ns = now_ns();
     let plan = validate(cfg)?;
     node::start(cfg, plan)?;
-    let watcher_pid = state::spawn_watcher(dir, cfg, started_ns)?;
+    let watcher_pid = state::spawn_watcher(dir, cfg, started_ns, push_target().as_ref())?;
     dir.write(&State { started_ns, watcher_pid, watched_until_ns: started_ns })?;
     // Done only once monitor agrees.
     let until = std::time::Instant::now() + SETTLE;

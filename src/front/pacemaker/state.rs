@@ -13,6 +13,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
+use super::push::Target;
 use crate::config::{Config, GENW};
 
 /// Where the agent keeps its state, per resource instance.
@@ -49,6 +50,11 @@ impl StateDir {
         self.0.join("death")
     }
 
+    /// Written when the watcher told Pacemaker of its verdict (`push`): once per failure.
+    pub fn pushed_file(&self) -> PathBuf {
+        self.0.join("pushed")
+    }
+
     pub fn watcher_log(&self) -> PathBuf {
         self.0.join("watcher.log")
     }
@@ -70,7 +76,7 @@ impl StateDir {
 
     /// Removes the state and the verdict: the resource is stopped.
     pub fn clear(&self) -> std::io::Result<()> {
-        for file in [self.state_file(), self.death_file()] {
+        for file in [self.state_file(), self.death_file(), self.pushed_file()] {
             match fs::remove_file(file) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -87,8 +93,9 @@ pub fn watcher_alive(pid: i32) -> bool {
 }
 
 /// Starts a detached eva-genw watcher (its own session, output to the state directory)
-/// that judges deaths from `since_ns` on and writes its verdict into the death file.
-pub fn spawn_watcher(dir: &StateDir, cfg: &Config, since_ns: i64) -> anyhow::Result<i32> {
+/// that judges deaths from `since_ns` on and writes its verdict into the death file, then
+/// tells Pacemaker of it at once when there is a `target` (`push`).
+pub fn spawn_watcher(dir: &StateDir, cfg: &Config, since_ns: i64, target: Option<&Target>) -> anyhow::Result<i32> {
     fs::create_dir_all(&dir.0)?;
     let log = fs::OpenOptions::new().create(true).append(true).open(dir.watcher_log())?;
     let exe = std::env::current_exe()?;
@@ -106,6 +113,7 @@ pub fn spawn_watcher(dir: &StateDir, cfg: &Config, since_ns: i64) -> anyhow::Res
         .arg(since_ns.to_string())
         .arg("--death-file")
         .arg(dir.death_file())
+        .args(target.map(super::push::flags).into_iter().flatten())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
