@@ -65,7 +65,12 @@
 #   monitor-error node=N rsc=R rc=C
 #                              a recurring monitor of a member failed (Pacemaker's time of
 #                              the result: detection is at most one interval after the
-#                              fault; eva-master's watcher has seen a death at once)
+#                              fault), or eva-master's watcher told the cluster of a
+#                              failure at once (`crm_resource --fail`: an asyncmon result,
+#                              "Simulated failure", the moment the watcher knows)
+#   failcount node=N rsc=R value=V
+#                              eva-master's fail count on N once the group is active on
+#                              the other node after a failover (crm_failcount --query)
 #   stop-begin / stop-end node=N ...  eva-master's stop on N, as for the start
 #   activate-failed node=N what=exec|resources rsc=R   a member's start failed on N
 #   resources-released node=N  eva-disk stopped on N (the IP went before it)
@@ -87,8 +92,10 @@
 # (drill.sh restore_node) has Corosync and Pacemaker disabled at boot: run starts them
 # (drill-nodes.sh cluster) and waits until both nodes are online; a node that comes back
 # while a run goes on is not read again (the drills start nodes again between runs only).
-# The monitor-error time is Pacemaker's: a fault is seen at the next monitor, so the
-# detection includes up to one monitor interval (10 s) of waiting.
+# The monitor-error time is Pacemaker's: a fault the watcher sees (a container death, an
+# engine that does not answer or is down for good) reaches it at once through the
+# watcher's `crm_resource --fail`; any other (a unit stopped, a watcher that could not
+# tell) at the next monitor, up to one monitor interval (10 s) later.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -120,6 +127,16 @@ set_active() {
   active=$1
   printf '%s\n' "$1" >"$ctl/active.tmp"
   mv -f "$ctl/active.tmp" "$ctl/active"
+}
+
+# failcount N: eva-master's fail count on node N, as the cluster has it ("-" when it
+# cannot say).
+failcount() {
+  local n value
+  n=$(any_node) || { echo -; return; }
+  value=$(docker exec "$pair-$n" crm_failcount --query --resource "$master_rsc" --node "$(node_name "$1")" 2>/dev/null |
+    sed -n 's/.*value=\([^ ]*\).*/\1/p')
+  echo "${value:--}"
 }
 
 # A live node to ask the cluster from (1 first).
@@ -230,6 +247,7 @@ on_record() {
         [ "$rsc" != "$master_rsc" ] || what="exec"
         ev "EPOCH=$t" "activate-failed node=$n what=$what rsc=$rsc rc=$rc ($text)"
       elif [ "$rsc" = "$master_rsc" ]; then
+        [ -z "$failover_from" ] || ev "failcount node=$failover_from rsc=$master_rsc value=$(failcount "$failover_from")"
         failover_from=''
         set_active "$n"
         ev "EPOCH=$t" "active node=$n"
@@ -242,7 +260,9 @@ on_record() {
     begin:monitor)
       [ "$rsc" != "$master_rsc" ] || ev "EPOCH=$t" "monitor-start node=$n"
       ;;
-    result:monitor)
+    result:monitor | result:asyncmon)
+      # asyncmon: the failure eva-master's watcher told the cluster of at once
+      # (crm_resource --fail: the controller's "Simulated failure", an asyncmon result).
       if [ "$rc" != 0 ]; then
         last_failure[n]=monitor-error
         ev "EPOCH=$t" "monitor-error node=$n rsc=$rsc rc=$rc ($text)"
