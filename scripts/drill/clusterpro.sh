@@ -12,8 +12,9 @@
 #       (the node the group is active on, or "none"), each script run's output with the
 #       host's time in front of each line (CTL/NN-start-N.log, NN-stop-N.log,
 #       NN-monitor-N.log) and CTL/resources.log (drill-nodes.sh acquire and release).
-# Settings (environment): CLP_MONITOR_DELAY (3 s), CLP_EXEC_TIMEOUT (90 s),
-# CLP_HB_TIMEOUT (0 s), CLP_GROUP (failover-eva), CLP_RESOURCE (exec-eva).
+# Settings (environment): CLP_MONITOR_DELAY (3 s), CLP_MONITOR_INTERVAL (1 s),
+# CLP_EXEC_TIMEOUT (90 s), CLP_HB_TIMEOUT (0 s), CLP_GROUP (failover-eva),
+# CLP_RESOURCE (exec-eva).
 #
 # What it models, from CLUSTERPRO X's documented behaviour for a failover group (servers
 # node 1 then node 2 in its failover policy) holding a disk resource, a floating IP
@@ -32,6 +33,17 @@
 #   script, asynchronous: the script is started once and its end, whatever its status, is
 #   the monitor error; retry count 0; recovery action: fail the group over to the other
 #   server (the guide leaves it to the system; failover is what EVA's HA needs).
+# - When that end is acted on: at the monitor's next interval tick, not at once. The
+#   script's end is noticed at the first tick (the script's start + k x CLP_MONITOR_INTERVAL,
+#   k >= 1) at or after it ended (event monitor-exit, with that tick), then the error
+#   (monitor-error) and the failover as below. This is an
+#   assumption, not a documented fact: no text available to this project (the EVA guide's
+#   custom monitor settings give no interval; NEC's Reference Guide could not be read)
+#   says when CLUSTERPRO sees an asynchronous script's end. NEC's own
+#   asynchronous custom monitor (EXPRESSCLUSTER/SCSI-PR, "Windows Setup.md", "Set
+#   [Interval] to [1]" and "Set [Retry Count] to [0]") suggests a check each interval;
+#   the default 1 s is that value, the one docs/clusterpro-reaction.md recommends.
+#   CLP_MONITOR_INTERVAL=0 acts at once (the model before). See docs/clusterpro-reaction.md.
 # - Failover after a monitor error: the monitor is stopped, the group deactivated on the
 #   failing server (the Exec resource's stop script with CLP_EVENT=FAILOVER, then the
 #   floating IP and the disk released), then activated on the other server with
@@ -66,10 +78,16 @@ drill_nodes=$here/../drill-nodes.sh
 readonly agent=/usr/local/lib/evadrv/agent.sh
 
 monitor_delay=${CLP_MONITOR_DELAY:-3}
+monitor_interval=${CLP_MONITOR_INTERVAL:-1}
 exec_timeout=${CLP_EXEC_TIMEOUT:-90}
 hb_timeout=${CLP_HB_TIMEOUT:-0}
 group=${CLP_GROUP:-failover-eva}
 resource=${CLP_RESOURCE:-exec-eva}
+
+[[ $monitor_interval =~ ^[0-9]+([.][0-9]+)?$ ]] || {
+  echo "clusterpro.sh: CLP_MONITOR_INTERVAL must be a number of seconds (0 or more)" >&2
+  exit 2
+}
 
 ev() { printf '%s %s\n' "$EPOCHREALTIME" "$*" >>"$ctl/events"; }
 
@@ -118,6 +136,16 @@ run_script() {
   return "$rc"
 }
 
+# next_tick START END: the first interval tick (START + k x interval, k >= 1) at or after
+# END; END itself when the interval is 0.
+next_tick() {
+  awk -v s="$1" -v e="$2" -v i="$monitor_interval" 'BEGIN {
+    if (i <= 0) { printf "%.3f", e; exit }
+    k = int((e - s) / i); if (s + k * i < e) k++; if (k < 1) k = 1
+    printf "%.3f", s + k * i }'
+}
+
+# The monitor.rc file: the script's status and the host time it ended.
 start_monitor() {
   local n=$active log
   next_log monitor "$n"
@@ -125,17 +153,21 @@ start_monitor() {
   (
     docker exec "$pair-$n" "$agent" monitor "$impl" "$last_event" "$(server_of "$n")" \
       "$group" "$resource" 2>&1 | stamp >"$log"
-    echo "${PIPESTATUS[0]}" >"$ctl/monitor.rc.tmp"
+    rc=${PIPESTATUS[0]}
+    printf '%s %s\n' "$rc" "$EPOCHREALTIME" >"$ctl/monitor.rc.tmp"
     mv -f "$ctl/monitor.rc.tmp" "$ctl/monitor.rc"
   ) &
   monitor_pid=$!
   monitor_node=$n
+  monitor_started=$EPOCHREALTIME
   monitor_due=
+  monitor_notice=
   ev "monitor-start node=$n log=${log##*/}"
 }
 
 stop_monitor() {
   monitor_due=
+  monitor_notice=
   [ -n "$monitor_pid" ] || return 0
   if alive "$monitor_node"; then
     docker exec "$pair-$monitor_node" "$agent" monitor-stop >/dev/null 2>&1 || true
@@ -238,11 +270,12 @@ cmd_run() {
   }
   pair=$1 impl=$2 ctl=$4
   local home=$3 down_since=
-  runs=0 monitor_pid='' monitor_due='' monitor_node='' last_event=START
+  runs=0 monitor_pid='' monitor_due='' monitor_node='' monitor_started='' monitor_notice=''
+  last_event=START
   mkdir -p "$ctl"
   set_active none
   trap 'stop_monitor; exit 143' TERM
-  ev "cluster-start pair=$pair impl=$impl home=$home exec_timeout=$exec_timeout monitor_delay=$monitor_delay"
+  ev "cluster-start pair=$pair impl=$impl home=$home exec_timeout=$exec_timeout monitor_delay=$monitor_delay monitor_interval=$monitor_interval"
   bring_up "$home" START none
   while :; do
     if [ -e "$ctl/stop" ]; then
@@ -276,14 +309,21 @@ cmd_run() {
         continue
       fi
       if [ -n "$monitor_pid" ] && [ -e "$ctl/monitor.rc" ]; then
-        local rc
-        rc=$(cat "$ctl/monitor.rc")
-        sleep 0.3 # a node that died takes its docker exec with it: heartbeat first
-        if alive "$active"; then
-          ev "monitor-error node=$active rc=$rc"
-          failover "$active" monitor-error
+        local rc ended
+        read -r rc ended <"$ctl/monitor.rc"
+        if [ -z "$monitor_notice" ]; then
+          monitor_notice=$(next_tick "$monitor_started" "${ended:-$EPOCHREALTIME}")
+          ev "monitor-exit node=$active rc=$rc tick=$monitor_notice"
         fi
-        continue
+        if awk -v d="$monitor_notice" -v t="$EPOCHREALTIME" 'BEGIN { exit !(t >= d) }'; then
+          monitor_notice=
+          sleep 0.3 # a node that died takes its docker exec with it: heartbeat first
+          if alive "$active"; then
+            ev "monitor-error node=$active rc=$rc"
+            failover "$active" monitor-error
+          fi
+          continue
+        fi
       fi
       if [ -n "$monitor_due" ] && awk -v d="$monitor_due" -v t="$EPOCHREALTIME" 'BEGIN { exit !(t >= d) }'; then
         start_monitor
