@@ -53,9 +53,11 @@ const TICK: Duration = Duration::from_millis(500);
 const QUIET_PROBE: Duration = Duration::from_secs(5);
 /// The longest a probe or a ping waits for the answer; less with a short grace.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
-/// An engine whose unit says it is down for good, seen twice this far apart, is not
-/// coming back (a unit being restarted passes through inactive for a moment).
-const DOWN_FOR_GOOD: Duration = Duration::from_secs(1);
+/// An engine whose unit says it is down for good (stopped or failed, no job queued, no
+/// restart pending), seen twice this far apart, is not coming back. A restart's stop and
+/// start are one job, which `classify` sees; the second look is for what a single
+/// `systemctl show` might catch between two jobs.
+const DOWN_FOR_GOOD: Duration = Duration::from_millis(250);
 
 /// What to watch for.
 pub struct Watch {
@@ -311,6 +313,8 @@ pub fn classify(state: &UnitState) -> Service {
     }
     match state.active_state.as_str() {
         "active" => Service::Running,
+        // A start (or a restart's second half) is queued: it is coming back.
+        "failed" | "inactive" if state.job => Service::Changing(format!("its unit {} is {}", state.id, state.describe())),
         "failed" | "inactive" => {
             Service::DownForGood(format!("its unit {} is {} and systemd is not restarting it", state.id, state.describe()))
         }
@@ -556,7 +560,12 @@ impl<'a, E: Engine, H: Host> Watcher<'a, E, H> {
 
     /// Waits before the next attempt.
     fn back_off(&mut self) -> anyhow::Result<()> {
-        let delay = self.backoff.next();
+        let mut delay = self.backoff.next();
+        // An engine whose unit looked down for good: looked at again as soon as it may be
+        // confirmed, not a backoff step later.
+        if let Some(since) = self.down_for_good_since {
+            delay = delay.min((since + DOWN_FOR_GOOD).saturating_duration_since(self.host.now()));
+        }
         self.host.sleep(delay)
     }
 
@@ -1364,8 +1373,28 @@ mod tests {
             error,
             "the docker engine is down and will not come back: its unit docker.service is failed, result exit-code"
         );
-        // Seen twice, a second apart: within the first backoff steps, not the minute's grace.
-        assert!(out.took >= DOWN_FOR_GOOD && out.took < Duration::from_secs(4), "{:?}", out.took);
+        // Seen twice, DOWN_FOR_GOOD apart, the second look as soon as it may confirm: not
+        // the minute's grace, nor a backoff step later.
+        assert!(out.took >= DOWN_FOR_GOOD && out.took < DOWN_FOR_GOOD + Duration::from_millis(200), "{:?}", out.took);
+    }
+
+    #[test]
+    fn a_stopped_unit_with_a_job_queued_is_coming_back() {
+        let unit = |active: &str, sub: &str, job: bool| UnitState {
+            name: "docker".into(),
+            id: "docker.service".into(),
+            load_state: "loaded".into(),
+            active_state: active.into(),
+            sub_state: sub.into(),
+            job,
+            ..UnitState::default()
+        };
+        assert!(matches!(classify(&unit("inactive", "dead", false)), Service::DownForGood(_)));
+        assert!(matches!(classify(&unit("failed", "failed", false)), Service::DownForGood(_)));
+        // `systemctl restart docker` between its stop and its start; a start queued.
+        assert!(matches!(classify(&unit("inactive", "dead", true)), Service::Changing(_)));
+        assert!(matches!(classify(&unit("activating", "auto-restart", false)), Service::Changing(_)));
+        assert!(matches!(classify(&unit("active", "running", false)), Service::Running));
     }
 
     #[test]
@@ -1380,9 +1409,10 @@ mod tests {
     #[test]
     fn during_a_planned_stop_neither_deaths_nor_the_engine_going_away_count() {
         // The stop script removes the containers (exit 143 counts, normally), then the engine
-        // stops: the watch waits for the cluster's SIGTERM.
+        // stops: the watch waits for the cluster's SIGTERM. (eva-stop marks the planned stop
+        // before it stops anything: just after the watch subscribed.)
         let out = Drill::new()
-            .planned_stop_after(Duration::from_secs(1))
+            .planned_stop_after(Duration::from_millis(1))
             .subscription(vec![
                 Feed::Quiet,
                 Feed::Quiet,

@@ -39,6 +39,8 @@ pub struct UnitState {
     /// `TimeoutStartUSec`, `TimeoutStopUSec`: `None` when infinite or not said.
     pub start_timeout: Option<Duration>,
     pub stop_timeout: Option<Duration>,
+    /// Whether a job (start, stop, restart) is queued or running for it (`Job`).
+    pub job: bool,
     /// When it entered its present state, as systemd prints it: `ActiveEnterTimestamp`
     /// when active, else `InactiveEnterTimestamp` (empty when it never did).
     pub changed: String,
@@ -78,6 +80,10 @@ impl UnitState {
         }
         if !self.result.is_empty() && self.result != "success" {
             s.push_str(&format!(", result {}", self.result));
+        }
+        // Down, yet coming back: said; an activating unit's job goes without saying.
+        if self.job && self.is_down() {
+            s.push_str(", a job queued");
         }
         s
     }
@@ -149,12 +155,15 @@ pub fn parse_timespan(text: &str) -> Option<Duration> {
 
 /// The properties `show` asks for: each exists on a service in every supported systemd,
 /// from 219 on (v219-57: `src/core/dbus-unit.c` has the first six, `src/core/dbus-service.c`
-/// the rest). A property that one version lacks would fail the whole call on 219.
-pub const SHOW_PROPERTIES: [&str; 9] = [
+/// the rest). A property that one version lacks would fail the whole call on 219. `Job` is
+/// the unit's pending job's number, empty when none (219's and 239's `print_property()`
+/// print the `(uo)` pair's number, or nothing with `--property`).
+pub const SHOW_PROPERTIES: [&str; 10] = [
     "Id",
     "LoadState",
     "ActiveState",
     "SubState",
+    "Job",
     "ActiveEnterTimestamp",
     "InactiveEnterTimestamp",
     "Result",
@@ -278,6 +287,7 @@ pub fn parse_show(units: &[String], text: &str) -> Result<Vec<UnitState>, String
                     "LoadState" => state.load_state = value,
                     "ActiveState" => state.active_state = value,
                     "SubState" => state.sub_state = value,
+                    "Job" => state.job = !value.is_empty() && value != "0",
                     "Result" => state.result = value,
                     "TimeoutStartUSec" => state.start_timeout = parse_timespan(&value),
                     "TimeoutStopUSec" => state.stop_timeout = parse_timespan(&value),
@@ -336,6 +346,14 @@ mod tests {
         assert_eq!((s[0].start_timeout, s[0].stop_timeout), (None, Some(Duration::from_secs(90))));
         assert_eq!(s[1].changed, "Sat 2026-12-05 07:18:01 UTC");
         assert_eq!(s[2].changed, "", "never started since boot");
+        assert!(s.iter().all(|u| !u.job));
+        let queued = parse_show(
+            &units(&["docker"]),
+            "Id=docker.service\nLoadState=loaded\nActiveState=inactive\nSubState=dead\nJob=3412\n",
+        )
+        .unwrap();
+        assert!(queued[0].job);
+        assert_eq!(queued[0].describe(), "inactive/dead, a job queued");
     }
 
     #[test]
