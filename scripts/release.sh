@@ -2,7 +2,8 @@
 # Builds the release for the guide's platform, RHEL 7.5 x86_64 (glibc 2.17), into dist/:
 #   dist/eva-ha                                         the binary (needs nothing newer than GLIBC_2.17)
 #   dist/eva-ha-VERSION-x86_64-linux-glibc2.17.tar.gz   binary, links, sample configuration,
-#                                                       man pages, completions, README, LICENSE
+#                                                       man pages, completions, README.md and
+#                                                       docs/ (the guides), LICENSE
 #   dist/eva-ha-VERSION-1.x86_64.rpm                    the same as an RPM for RHEL 7
 #   dist/SHA256SUMS
 #   scripts/release.sh
@@ -112,7 +113,10 @@ install -m 0644 "$work"/completions/bash/* "$stage/share/bash-completion/complet
 install -m 0644 "$work"/completions/zsh/* "$stage/share/zsh/site-functions/"
 install -m 0644 "$work"/completions/fish/* "$stage/share/fish/vendor_completions.d/"
 install -m 0644 README.md LICENSE eva-ha.toml.example "$stage/"
-install -m 0644 docs/ja/README.md "$stage/README.ja.md"
+# The documentation as in the source, so that its links hold: README.md, docs/*.md, docs/ja/.
+install -d "$stage/docs/ja"
+install -m 0644 docs/*.md "$stage/docs/"
+install -m 0644 docs/ja/README.md "$stage/docs/ja/"
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 mkdir -p "$dist"

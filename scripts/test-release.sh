@@ -46,6 +46,9 @@ version=$(cargo metadata --no-deps --format-version 1 --locked |
   python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"]=="eva-ha"))')
 head=$(git rev-parse --short=12 HEAD)
 links=(eva-start eva-stop eva-genw eva-check eva-verify)
+# The documentation the packages ship, as in the source: README.md's docs/ (the man pages
+# name docs/admin-guide.md and docs/pacemaker.md).
+docs=(docs/*.md docs/ja/README.md)
 name=eva-ha-$version-x86_64-linux-glibc2.17
 rpm=dist/eva-ha-$version-1.x86_64.rpm
 tarball=dist/$name.tar.gz
@@ -63,11 +66,15 @@ check "RPM is eva-ha $version-1 x86_64" test "$(q --qf '%{NAME} %{VERSION}-%{REL
 check "RPM license is Cargo.toml's (Apache-2.0)" test "$(q --qf '%{LICENSE}')" = Apache-2.0
 listing=$(q -l)
 expected=(/usr/sbin/eva-ha /etc/eva-ha /etc/eva-ha/eva-ha.toml
-  /usr/share/doc/eva-ha/README.md /usr/share/doc/eva-ha/README.ja.md /usr/share/doc/eva-ha/LICENSE
+  /usr/share/doc/eva-ha/README.md /usr/share/doc/eva-ha/LICENSE
+  /usr/share/doc/eva-ha/docs /usr/share/doc/eva-ha/docs/ja /usr/share/doc/eva-ha/docs/ja/README.md
   /usr/share/man/man1/eva-ha.1.gz /usr/share/man/man1/eva-ha-config.1.gz
   /usr/share/bash-completion/completions/eva-ha
   /usr/share/zsh/site-functions/_eva-ha /usr/share/fish/vendor_completions.d/eva-ha.fish
   /usr/lib/ocf/resource.d/eva-ha /usr/lib/ocf/resource.d/eva-ha/eva-master)
+for doc in "${docs[@]}"; do
+  expected+=("/usr/share/doc/eva-ha/$doc")
+done
 for link in "${links[@]}"; do
   sub=${link#eva-}
   expected+=("/usr/sbin/$link" "/usr/share/man/man1/$link.1.gz" "/usr/share/man/man1/eva-ha-$sub.1.gz"
@@ -123,8 +130,11 @@ check "packaged eva-ha config parses the packaged sample" \
   bash -c '"$1" config --config "$2" | grep -q "^# install_dir is not configured"' _ "$bin" "$unpacked/etc/eva-ha/eva-ha.toml"
 check "packaged eva-ha parses the sample with the system calls of Linux 3.10 alone (scripts/kernel-3.10.py)" \
   bash -c 'scripts/kernel-3.10.py "$1" config --config "$2" | grep -q "^# install_dir is not configured"' _ "$bin" "$unpacked/etc/eva-ha/eva-ha.toml"
-check "packaged README.md and LICENSE are the source's" \
-  bash -c 'cmp -s "$1/usr/share/doc/eva-ha/README.md" README.md && cmp -s "$1/usr/share/doc/eva-ha/README.ja.md" docs/ja/README.md && cmp -s "$1/usr/share/doc/eva-ha/LICENSE" LICENSE' _ "$unpacked"
+check "packaged README.md, docs/ and LICENSE are the source's" \
+  bash -c 'cmp -s "$1/usr/share/doc/eva-ha/README.md" README.md && cmp -s "$1/usr/share/doc/eva-ha/LICENSE" LICENSE &&
+    for f in "${@:2}"; do cmp -s "$1/usr/share/doc/eva-ha/$f" "$f" || exit 1; done' _ "$unpacked" "${docs[@]}"
+docs_stray=$(find "$unpacked/usr/share/doc/eva-ha/docs" -type f -printf 'docs/%P\n' | sort | { grep -vxF -f <(printf '%s\n' "${docs[@]}") || true; })
+check "the packaged docs/ is the source's docs/, no more${docs_stray:+ (stray: $docs_stray)}" test -z "$docs_stray"
 mandir=$unpacked/usr/share/man
 pages=0 unrendered=()
 for page in "$mandir"/man1/*.1.gz; do
@@ -179,11 +189,14 @@ check "rpm -e removes the binary and links, keeps the edited configuration (.rpm
 
 # --- the tarball ---------------------------------------------------------------
 tarlist=$(tar -tvzf "$tarball")
-tar_expected=("$name/sbin/eva-ha" "$name/eva-ha.toml.example" "$name/README.md" "$name/README.ja.md" "$name/LICENSE"
+tar_expected=("$name/sbin/eva-ha" "$name/eva-ha.toml.example" "$name/README.md" "$name/LICENSE"
   "$name/share/man/man1/eva-ha.1.gz" "$name/share/bash-completion/completions/eva-ha"
   "$name/share/zsh/site-functions/_eva-ha" "$name/share/fish/vendor_completions.d/eva-ha.fish")
 for link in "${links[@]}"; do
   tar_expected+=("$name/share/man/man1/$link.1.gz" "$name/share/bash-completion/completions/$link")
+done
+for doc in "${docs[@]}"; do
+  tar_expected+=("$name/$doc")
 done
 missing=()
 for path in "${tar_expected[@]}"; do
@@ -192,7 +205,7 @@ done
 for link in "${links[@]}"; do
   grep -qE "^l.* $name/sbin/$link -> eva-ha\$" <<<"$tarlist" || missing+=("$name/sbin/$link -> eva-ha")
 done
-check "the tarball holds the binary, ${#links[@]} links, sample, man pages, completions, README, LICENSE${missing:+ (missing: ${missing[*]})}" test ${#missing[@]} -eq 0
+check "the tarball holds the binary, ${#links[@]} links, sample, man pages, completions, README, docs/, LICENSE${missing:+ (missing: ${missing[*]})}" test ${#missing[@]} -eq 0
 check "the tarball's man pages are the RPM's" \
   test "$(tar -tzf "$tarball" | sed -n "s|^$name/share/man/man1/||p" | grep . | sort)" = "$(find "$mandir/man1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort)"
 mkdir -p "$tmp/tar"

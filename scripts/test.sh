@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README "Tests"): installs and starts what the tests need, then runs
+# The test command (README, "Try it, test it"; docs/development.md, "The test command"):
+# installs and starts what the tests need, then runs
 # all three tiers with cargo test:
 #   1. unit tests (token vs jq vectors, configuration, process runner, parsers);
 #   2. integration tests: the built binary against fake systemctl/journalctl/master scripts;

@@ -10,7 +10,7 @@
 //! Each setting is declared once, in `settings.rs`; the [`declare_settings!`] macro makes the
 //! [`Config`] struct (one typed [`Setting`] per key, carrying its value and its
 //! [`Origin`]) and the table [`ALL`] of every key's declaration, from which `render.rs`
-//! writes `eva-ha config`'s output, the example file, README's table and the OCF
+//! writes `eva-ha config`'s output, the example file, the guide's table and the OCF
 //! parameters, and `front::cli` makes the flags.
 
 mod check;
@@ -55,7 +55,7 @@ pub enum Flag {
 /// What documents a setting and says who reads it.
 #[derive(Clone, Copy, Debug)]
 pub struct Meta {
-    /// One line: `--help`, README's table, the example file, the OCF long description.
+    /// One line: `--help`, the guide's table, the example file, the OCF long description.
     pub doc: &'static str,
     /// More for the example file.
     pub note: &'static str,

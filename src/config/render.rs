@@ -1,7 +1,8 @@
 //! The settings written out for people: `eva-ha config`'s effective configuration,
-//! `eva-ha.toml.example`, README's configuration table. All of it comes from the
+//! `eva-ha.toml.example`, the administrator's guide's configuration table
+//! (docs/admin-guide.md). All of it comes from the
 //! declarations (`settings.rs`), so none of it can name a key that does not exist or miss
-//! one that does; tests compare the committed example and README with what is made here.
+//! one that does; tests compare the committed example and guide with what is made here.
 
 use super::{ALL, AnyKey, CHECK, Config, DEFAULT_FILE, FILE_VARIABLE, Flag, GENW, Names, START, STATUS, STOP};
 
@@ -99,8 +100,8 @@ pub fn example() -> String {
     out
 }
 
-/// README's configuration table.
-pub fn readme_table() -> String {
+/// The configuration table of the administrator's guide (docs/admin-guide.md, "Configuration").
+pub fn config_table() -> String {
     let cell = |text: &str| text.replace('|', "\\|");
     let mut out = String::from("| key | flag | variable | default | read by | meaning |\n|---|---|---|---|---|---|\n");
     for key in ALL {
@@ -140,11 +141,12 @@ mod tests {
     }
 
     #[test]
-    fn readme_has_the_generated_table() {
-        let readme = include_str!("../../README.md");
+    fn the_admin_guide_has_the_generated_table() {
+        let guide = include_str!("../../docs/admin-guide.md");
         assert!(
-            readme.contains(&readme_table()),
-            "README's configuration table differs from the declarations: replace it with `cargo run -- generate config-table`"
+            guide.contains(&config_table()),
+            "the configuration table of docs/admin-guide.md (\"Configuration\") differs from the declarations: \
+             replace it with `cargo run -- generate config-table`"
         );
     }
 

@@ -1,7 +1,8 @@
 //! Every setting, declared once. From each declaration come its file key, its
 //! `EVA_HA_<KEY>` variable, its flag (on the commands that read it, and on `eva-ha config`),
 //! its OCF parameter and meta-data, its line in `eva-ha config`, in `eva-ha.toml.example`
-//! and in README's table. Adding a setting is one entry here, plus the code that uses it.
+//! and in the table of docs/admin-guide.md. Adding a setting is one entry here, plus the code
+//! that uses it (docs/development.md, "Adding a setting").
 //!
 //! An entry: `key: Type = default, check FN, Meta { … }`. The check (`any`: none) is what the
 //! setting allows beyond its type; `Meta` says who reads it and how it is documented.

@@ -306,8 +306,8 @@ pub struct ConfigArgs {
 pub struct GenerateArgs {
     /// What to write: `man` (one page per command, section 1) or `completions` (bash, zsh
     /// and fish, in subdirectories) into DIR; `example` (eva-ha.toml.example) or
-    /// `config-table` (README's configuration table) or `support-matrix` (README's supported
-    /// platforms) on stdout.
+    /// `config-table` (the configuration table of docs/admin-guide.md) or `support-matrix`
+    /// (README's supported platforms) on stdout.
     #[arg(value_name = "WHAT")]
     pub what: Generated,
     /// The directory to write into (created when missing); for `man` and `completions`.

@@ -31,7 +31,7 @@ use crate::sys::runtime::{Lookup, Runtime};
 use crate::sys::{files, lock};
 
 /// Each call to the engine gets this long; the replay this long in all. With the lock wait
-/// and the inspects, a call ends within about 25 s (README: the monitor timeout, 30 s).
+/// and the inspects, a call ends within about 25 s (docs/admin-guide.md: the monitor timeout, 30 s).
 const CALL: Duration = Duration::from_secs(5);
 const REPLAY: Duration = Duration::from_secs(5);
 const LOCK_WAIT: Duration = Duration::from_secs(5);

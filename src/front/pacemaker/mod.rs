@@ -133,7 +133,7 @@ pub fn fit_timeouts(cfg: &mut Config, meta_timeout_ms: Option<u64>) {
     let margin = (total / 10).max(Duration::from_secs(5));
     let available = total.saturating_sub(margin).max(Duration::from_secs(2));
     // The units' own deadline (unset) stays when half of the time holds it, as it does
-    // for the guide's units under the 1800 s start timeout README gives.
+    // for the guide's units under the 1800 s start timeout docs/pacemaker.md gives.
     let guide_units = units_deadline(&[], Job::Start) + Duration::from_secs(60);
     cfg.unit_timeout.value = match *cfg.unit_timeout {
         Some(t) => Some(t.min(available / 2)),

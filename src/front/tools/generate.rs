@@ -27,7 +27,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         Generated::Man => man_pages(dir()?)?,
         Generated::Completions => completions(dir()?)?,
         Generated::Example => return print(&render::example()),
-        Generated::ConfigTable => return print(&render::readme_table()),
+        Generated::ConfigTable => return print(&render::config_table()),
         Generated::SupportMatrix => return print(&crate::ha::support::matrix()),
     };
     tracing::info!("wrote {} files into {}", written, dir()?.display());
@@ -160,6 +160,11 @@ fn page_date() -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// The installed documentation the pages point to (the RPM's /usr/share/doc/eva-ha/, which
+/// holds the source's README.md and docs/: scripts/release.sh, packaging/eva-ha.spec).
+const DOC_GUIDE: &str = "/usr/share/doc/eva-ha/docs/admin-guide.md";
+const DOC_PACEMAKER: &str = "/usr/share/doc/eva-ha/docs/pacemaker.md";
+
 fn extra_sections(target: &Target, pages: &[String]) -> Roff {
     let mut r = Roff::new();
     let item = |r: &mut Roff, term: &str, text: &str| {
@@ -196,7 +201,15 @@ fn extra_sections(target: &Target, pages: &[String]) -> Roff {
          `eva-ha config` prints the effective values and their origins.",
     );
     item(&mut r, "/run/eva-ha.lock", "The lock that serialises eva-start and eva-stop (lock_file).");
-    item(&mut r, "/usr/share/doc/eva-ha/README.md", "The full documentation: CLUSTERPRO wiring, what each command does.");
+    item(
+        &mut r,
+        DOC_GUIDE,
+        "The administrator's guide: install, CLUSTERPRO wiring, configuration, what each command does, \
+         exit statuses, troubleshooting by symptom (the Japanese guide: docs/ja/README.md beside it).",
+    );
+    if matches!(target.page.as_str(), "eva-ha" | "eva-master") {
+        item(&mut r, DOC_PACEMAKER, "Running under Pacemaker: the resource agent ocf:eva-ha:eva-master.");
+    }
 
     r.control("SH", ["EXIT STATUS"]);
     let failed = ExitKind::Failed.code().to_string();
@@ -277,6 +290,11 @@ mod tests {
         assert!(!main.contains("eva-ha-help"));
         let start = page("eva-start.1");
         assert!(start.contains("install\\-dir"), "the configuration flags: {start}");
+        // The FILES section points to the guides where the package installs them.
+        let guide = DOC_GUIDE.replace('-', "\\-");
+        assert!(start.contains(&guide) && main.contains(&guide), "{start}");
+        assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DOC_GUIDE.replace("/usr/share/doc/eva-ha/", "")).is_file());
+        assert!(page("eva-master.1").contains(&DOC_PACEMAKER.replace('-', "\\-")) && !start.contains("pacemaker.md"));
     }
 
     #[test]
