@@ -27,6 +27,10 @@ pub fn not_empty(path: &PathBuf) -> Result<(), String> {
     if path.as_os_str().is_empty() { Err("is empty".into()) } else { Ok(()) }
 }
 
+pub fn not_empty_string(text: &String) -> Result<(), String> {
+    if text.trim().is_empty() { Err("must not be empty".into()) } else { Ok(()) }
+}
+
 pub fn positive(d: &Duration) -> Result<(), String> {
     if d.is_zero() { Err(format!("0 is not a number of seconds above 0 up to {MAX_SECS}")) } else { Ok(()) }
 }

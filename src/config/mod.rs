@@ -39,7 +39,8 @@ pub const STOP: u8 = 2;
 pub const GENW: u8 = 4;
 pub const CHECK: u8 = 8;
 pub const STATUS: u8 = 16;
-pub const EVERY: u8 = START | STOP | GENW | CHECK | STATUS;
+pub const RESTART: u8 = 32;
+pub const EVERY: u8 = START | STOP | GENW | CHECK | STATUS | RESTART;
 
 /// How a setting is given on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,17 +4,23 @@
 //! declarations (`settings.rs`), so none of it can name a key that does not exist or miss
 //! one that does; tests compare the committed example and guide with what is made here.
 
-use super::{ALL, AnyKey, CHECK, Config, DEFAULT_FILE, FILE_VARIABLE, Flag, GENW, Names, START, STATUS, STOP};
+use super::{ALL, AnyKey, CHECK, Config, DEFAULT_FILE, FILE_VARIABLE, Flag, GENW, Names, RESTART, START, STATUS, STOP};
 
 /// The commands that read a setting, as an administrator calls them.
 pub fn readers(key: &dyn AnyKey) -> Vec<&'static str> {
     let meta = key.meta();
-    let mut names: Vec<&str> =
-        [(START, "eva-start"), (STOP, "eva-stop"), (GENW, "eva-genw"), (CHECK, "eva-check"), (STATUS, "eva-ha status")]
-            .into_iter()
-            .filter(|(bit, _)| meta.read_by & bit != 0)
-            .map(|(_, name)| name)
-            .collect();
+    let mut names: Vec<&str> = [
+        (START, "eva-start"),
+        (STOP, "eva-stop"),
+        (GENW, "eva-genw"),
+        (CHECK, "eva-check"),
+        (STATUS, "eva-ha status"),
+        (RESTART, "eva-ha restart"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| meta.read_by & bit != 0)
+    .map(|(_, name)| name)
+    .collect();
     if meta.ocf.is_some() {
         names.push("eva-master");
     }

@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::check::{absolute, absolute_if_set, any, not_empty, positive, positive_if_set, systemd_units};
-use super::{CHECK, Flag, GENW, Meta, START, STATUS, STOP};
+use super::check::{absolute, absolute_if_set, any, not_empty, not_empty_string, positive, positive_if_set, systemd_units};
+use super::{CHECK, Flag, GENW, Meta, RESTART, START, STATUS, STOP};
 use crate::ha::token::TokenFormat;
 use crate::sys::runtime::{Filter, Kind};
 
@@ -19,7 +19,7 @@ super::declare_settings! {
     install_dir: Option<PathBuf> = None, check absolute_if_set, Meta {
         doc: "EVA's install directory, where start-master-rhel.sh and stop-master.sh are; the master scripts run in it",
         flag: Flag::Value("DIR"),
-        read_by: START | STOP | CHECK,
+        read_by: START | STOP | CHECK | RESTART,
         ocf: Some("EVA install directory"),
         unset: "the commands that need it exit 6",
         example: "\"/home/eva/eva-master\"",
@@ -28,14 +28,14 @@ super::declare_settings! {
     worker_config: PathBuf = "/opt/pulse/worker/config/configuration.json".into(), check absolute, Meta {
         doc: "EVA's worker configuration, which holds workerToken (never logged)",
         flag: Flag::Value("FILE"),
-        read_by: START | CHECK,
+        read_by: START | CHECK | RESTART,
         ocf: Some("worker configuration"),
         ..Meta::NONE
     };
     token_format: TokenFormat = TokenFormat::Json, check any, Meta {
         doc: "How the token is passed: json is exactly what `jq .workerToken` prints, quotes included (as the guide's start.sh passed it); raw is the bare string",
         flag: Flag::Value("json|raw"),
-        read_by: START,
+        read_by: START | RESTART,
         ocf: Some("token format: json or raw"),
         ..Meta::NONE
     };
@@ -43,21 +43,21 @@ super::declare_settings! {
     check systemd_units, Meta {
         doc: "The systemd services the master needs: started in one systemctl call, stopped in one",
         flag: Flag::Value("A,B"),
-        read_by: START | STOP | CHECK | STATUS,
+        read_by: START | STOP | CHECK | STATUS | RESTART,
         ocf: Some("systemd units"),
         ..Meta::NONE
     };
     start_script: PathBuf = "start-master-rhel.sh".into(), check not_empty, Meta {
         doc: "The master's start script, relative to install_dir (or absolute)",
         flag: Flag::Value("FILE"),
-        read_by: START | CHECK,
+        read_by: START | CHECK | RESTART,
         ocf: Some("master start script"),
         ..Meta::NONE
     };
     stop_script: PathBuf = "stop-master.sh".into(), check not_empty, Meta {
         doc: "The master's stop script, relative to install_dir (or absolute)",
         flag: Flag::Value("FILE"),
-        read_by: START | STOP | CHECK,
+        read_by: START | STOP | CHECK | RESTART,
         ocf: Some("master stop script"),
         ..Meta::NONE
     };
@@ -65,7 +65,7 @@ super::declare_settings! {
         doc: "Deadline in seconds for each master script; its whole process group is killed after it",
         note: "Keep script_timeout + unit_timeout below the Exec resource's timeout in CLUSTERPRO (1800 s by default: 1440 + 310 leaves 50 s), so that eva-ha reports a hang itself.",
         flag: Flag::Value("SECS"),
-        read_by: START | STOP,
+        read_by: START | STOP | RESTART,
         ..Meta::NONE
     };
     unit_timeout: Option<Duration> = None, check positive_if_set, Meta {
@@ -79,13 +79,13 @@ super::declare_settings! {
     lock_file: PathBuf = "/run/eva-ha.lock".into(), check absolute, Meta {
         doc: "The lock that serialises eva-start and eva-stop (a manual run against the cluster's)",
         flag: Flag::Value("FILE"),
-        read_by: START | STOP | STATUS,
+        read_by: START | STOP | STATUS | RESTART,
         ..Meta::NONE
     };
     lock_timeout: Duration = Duration::from_secs(60), check positive, Meta {
         doc: "How long to wait for a running eva-start or eva-stop, in seconds",
         flag: Flag::Value("SECS"),
-        read_by: START | STOP,
+        read_by: START | STOP | RESTART,
         ..Meta::NONE
     };
     rollback: bool = true, check any, Meta {
@@ -98,7 +98,7 @@ super::declare_settings! {
         doc: "The container runtime eva-genw watches: docker or podman",
         heading: "eva-genw, the custom monitor",
         flag: Flag::Value("docker|podman"),
-        read_by: GENW | CHECK | STATUS,
+        read_by: GENW | CHECK | STATUS | RESTART,
         ocf: Some("container runtime: docker or podman"),
         ..Meta::NONE
     };
@@ -113,7 +113,7 @@ super::declare_settings! {
     filters: Vec<Filter> = Vec::new(), check any, Meta {
         doc: "Watch only the containers matching all of these: label=KEY, label=KEY=VALUE, container=NAME (empty: every container)",
         flag: Flag::Repeat { long: "filter", value_name: "label=K[=V]|container=NAME" },
-        read_by: GENW | STATUS,
+        read_by: GENW | STATUS | RESTART,
         ocf: Some("containers watched"),
         ..Meta::NONE
     };
@@ -138,7 +138,7 @@ super::declare_settings! {
     state_dir: PathBuf = "/run/eva-ha".into(), check absolute, Meta {
         doc: "Where eva-ha keeps its state on the node: eva-stop marks a planned stop there, so that eva-genw does not report the containers it removes as deaths; eva-genw leaves word there of an engine that did not answer, for the eva-stop that follows",
         flag: Flag::Value("DIR"),
-        read_by: START | STOP | GENW | STATUS,
+        read_by: START | STOP | GENW | STATUS | RESTART | CHECK,
         ..Meta::NONE
     };
     end_leftovers: bool = true, check any, Meta {
@@ -156,14 +156,14 @@ super::declare_settings! {
     history_dir: PathBuf = "/var/lib/eva-ha".into(), check absolute, Meta {
         doc: "Where eva-start and eva-stop record their runs (runs.json: the last 20 of each, when, how long, the cluster event, the error line), for eva-ha status and the first eva-genw --once",
         flag: Flag::Value("DIR"),
-        read_by: START | STOP | GENW | STATUS,
+        read_by: START | STOP | GENW | STATUS | RESTART,
         ..Meta::NONE
     };
     shared_mount: Option<PathBuf> = None, check absolute_if_set, Meta {
         doc: "Where the shared disk is mounted on the active node (the guide's <shared mount>)",
         heading: "eva-check: the setup the guide prescribes",
         flag: Flag::Value("DIR"),
-        read_by: CHECK | STATUS,
+        read_by: CHECK | STATUS | START | RESTART,
         unset: "eva-check fails the link checks",
         example: "\"/mnt/sdb2\"",
         ..Meta::NONE
@@ -184,6 +184,26 @@ super::declare_settings! {
         doc: "PostgreSQL's data directory: must be a link to <shared_mount>/pulse/pg_data, owned by postgres",
         flag: Flag::Value("DIR"),
         read_by: CHECK,
+        ..Meta::NONE
+    };
+    clp_monitors: Vec<String> = Vec::new(), check any, Meta {
+        doc: "The CLUSTERPRO monitor resources of the EVA group (its custom monitor, its process-name monitors) that eva-ha restart suspends on every server (clpmonctrl -s) and resumes after (empty: none is suspended under CLUSTERPRO, and eva-ha restart says so)",
+        heading: "eva-ha restart: restarting the master in place",
+        note: "Only these monitors are suspended, not the cluster's others. eva-ha restart lists the servers with clpstat --local; where it cannot, it suspends them on this server only and says so.",
+        flag: Flag::Value("A,B"),
+        read_by: RESTART,
+        ..Meta::NONE
+    };
+    pcmk_resource: String = "eva-master".into(), check not_empty_string, Meta {
+        doc: "Under Pacemaker, the id of the eva-master primitive that eva-ha restart unmanages (is-managed=false, not the cluster's maintenance mode), cleans up and manages again",
+        flag: Flag::Value("ID"),
+        read_by: RESTART,
+        ..Meta::NONE
+    };
+    manual_stop_grace: Duration = Duration::from_secs(600), check positive, Meta {
+        doc: "How long a stop made by hand (eva-stop run by an administrator, not by the cluster) may last before eva-genw and eva-genw --once raise an alert (a WARN line and clplogcmd), repeated each time this much more has passed; they never fail over for it",
+        flag: Flag::Value("SECS"),
+        read_by: GENW | STATUS,
         ..Meta::NONE
     };
 }

@@ -97,6 +97,9 @@ pub enum Command {
     /// What is going on on this node: its role, the units, the last start and stop, the
     /// containers, the Pacemaker watcher, the lock (within 2 s, whatever does not answer).
     Status(StatusArgs),
+    /// Restart the EVA master in place on the active node, the cluster's monitoring of its
+    /// group suspended meanwhile; optionally install a new configuration.json first.
+    Restart(RestartArgs),
     /// The OCF resource agent for Pacemaker (also invoked as eva-master).
     Ocf(OcfArgs),
     /// Write the man pages, the shell completions or the configuration documents (for packaging).
@@ -115,6 +118,7 @@ impl Command {
             Command::Verify(a) => &a.log,
             Command::Config(a) => &a.log,
             Command::Status(a) => &a.log,
+            Command::Restart(a) => &a.log,
             Command::Ocf(a) => &a.log,
             Command::Generate(a) => &a.log,
         }
@@ -156,6 +160,7 @@ fn name_of(command: &Command) -> &'static str {
         Command::Verify(_) => "verify",
         Command::Config(_) => "config",
         Command::Status(_) => "status",
+        Command::Restart(_) => "restart",
         Command::Ocf(_) => "ocf",
         Command::Generate(_) => "generate",
     }
@@ -290,6 +295,21 @@ pub struct StatusArgs {
     pub json: bool,
     #[command(flatten)]
     pub config: ConfigFlags<{ config::STATUS }>,
+    #[command(flatten)]
+    pub log: LogFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Install this file as <install_dir>/configuration.json before the restart (the previous
+    /// one is kept beside it, timestamped, and put back if the master will not restart).
+    #[arg(long, value_name = "FILE")]
+    pub master_config: Option<PathBuf>,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub config: ConfigFlags<{ config::RESTART }>,
     #[command(flatten)]
     pub log: LogFlags,
 }

@@ -22,6 +22,8 @@ pub fn run(name: &str, command: Command) -> u8 {
     logging::init(log.verbosity(), log.log_format, agent);
     let cluster_runs_it = matches!(command, Command::Start(_) | Command::Stop(_) | Command::Genw(_));
     let monitor = matches!(command, Command::Genw(_));
+    // A failed restart leaves the master to the cluster: its alert log should say why.
+    let restart = matches!(command, Command::Restart(_));
     // eva-start and eva-stop leave a record of their run, for eva-ha status.
     let recorded = match &command {
         Command::Start(a) => Some(("eva-start", a.config.overrides.clone())),
@@ -39,6 +41,7 @@ pub fn run(name: &str, command: Command) -> u8 {
         Command::Config(args) => tools::show_config::run(args),
         Command::Generate(args) => tools::generate::run(args),
         Command::Status(args) => tools::status::run(args),
+        Command::Restart(args) => tools::restart::run(name, args),
     };
     if let Some((what, overrides)) = recorded {
         record_run(what, &overrides, started, result.as_ref().err(), clp::environment(|v| std::env::var(v).ok()));
@@ -53,7 +56,7 @@ pub fn run(name: &str, command: Command) -> u8 {
         Err(e) => {
             tracing::error!("{name}: {e:#}");
             // Interrupted, we have no time left, and the cluster reports its own timeout.
-            if cluster_runs_it && crate::sys::signals::pending().is_none() {
+            if (cluster_runs_it || restart) && crate::sys::signals::pending().is_none() {
                 clp::alert(&format!("{name} failed: {e:#}"));
             }
             crate::error::exit_status(&e)

@@ -7,6 +7,7 @@ pub mod history;
 pub mod node;
 pub mod once;
 pub mod rest;
+pub mod restart;
 pub mod setup;
 pub mod support;
 pub mod token;

@@ -84,7 +84,7 @@ pub fn start(cfg: &Config, plan: StartPlan) -> anyhow::Result<()> {
 
 /// The units, then the master script. The error says whether the master script ran.
 fn bring_up(cfg: &Config, plan: &StartPlan) -> Result<(), (anyhow::Error, bool)> {
-    let StartPlan { install_dir, script, token_arg, secrets, systemd, .. } = plan;
+    let systemd = &plan.systemd;
     // A new start: the last planned stop is over, and deaths count again; what the last
     // monitor said of the engine is past.
     clear_planned_stop(cfg);
@@ -119,12 +119,38 @@ fn bring_up(cfg: &Config, plan: &StartPlan) -> Result<(), (anyhow::Error, bool)>
     }
     step.done(format_args!("units active: {}", cfg.units.join(", ")));
 
+    start_master(cfg, plan).map_err(|e| (e, true))
+}
+
+/// Runs the master's start script with the worker token, as a start does once the units
+/// are up (its half of an in-place restart too): under `script_timeout`, the token masked.
+pub fn start_master(cfg: &Config, plan: &StartPlan) -> anyhow::Result<()> {
+    let StartPlan { install_dir, script, token_arg, secrets, .. } = plan;
     let cmd = Cmd::new(script)
         .secret_arg(token_arg, "--token=***", &secrets[0])
         .redact(&secrets[1])
         .current_dir(install_dir)
         .timeout(*cfg.script_timeout);
-    run_script(&cmd, script).map_err(|e| (e, true))
+    run_script(&cmd, script)
+}
+
+/// Runs the master's stop script only, under `script_timeout`; the units stay up (the first
+/// half of an in-place restart).
+pub fn stop_master(cfg: &Config, plan: &StartPlan) -> anyhow::Result<()> {
+    let stop = script_path(&plan.install_dir, &cfg.stop_script, "stop script")?;
+    run_script(&Cmd::new(&stop).current_dir(&plan.install_dir).timeout(*cfg.script_timeout), &stop)
+}
+
+impl StartPlan {
+    /// The install directory the plan runs the scripts in.
+    pub fn install_dir(&self) -> &Path {
+        &self.install_dir
+    }
+
+    /// The start script the plan runs.
+    pub fn script(&self) -> &Path {
+        &self.script
+    }
 }
 
 /// What a stop achieved besides stopping the units.
@@ -136,9 +162,9 @@ pub struct StopReport {
 
 /// Runs the stop script (a failure is reported, not fatal), then stops every unit and
 /// confirms none is left running; failed units are counted as stopped and reset.
-pub fn stop(cfg: &Config) -> anyhow::Result<StopReport> {
+pub fn stop(cfg: &Config, cause: StopCause) -> anyhow::Result<StopReport> {
     let whole = Step::start();
-    mark_planned_stop(cfg);
+    mark_planned_stop(cfg, cause);
     let systemd = Systemd::locate(*cfg.unit_timeout)?;
     let mut report = StopReport::default();
 
@@ -388,12 +414,99 @@ pub fn planned_stop_marker(cfg: &Config) -> PathBuf {
     cfg.state_dir.join("planned-stop")
 }
 
-fn mark_planned_stop(cfg: &Config) {
+/// What made a planned stop, recorded in its marker: a stop made by hand leaves the master
+/// down with the cluster's monitor quiet, so it is the one that must not last unnoticed
+/// ([`manual_stop_alert`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopCause {
+    /// CLUSTERPRO's Exec resource (CLP_EVENT set).
+    Cluster,
+    /// The Pacemaker agent's stop.
+    Agent,
+    /// `eva-ha restart`, between its stop and its start.
+    Restart,
+    /// eva-stop run by an administrator.
+    Hand,
+}
+
+impl StopCause {
+    /// The word in the marker.
+    pub fn word(self) -> &'static str {
+        match self {
+            StopCause::Cluster => "cluster",
+            StopCause::Agent => "agent",
+            StopCause::Restart => "restart",
+            StopCause::Hand => "hand",
+        }
+    }
+
+    fn from_word(word: &str) -> Option<StopCause> {
+        [StopCause::Cluster, StopCause::Agent, StopCause::Restart, StopCause::Hand].into_iter().find(|c| c.word() == word)
+    }
+}
+
+/// A planned stop as its marker tells it. Markers written before the cause was recorded
+/// (`pid N since T`) have none, and are read as before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedStop {
+    /// The marker's text, trimmed.
+    pub text: String,
+    pub since: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub cause: Option<StopCause>,
+}
+
+impl PlannedStop {
+    /// `pid 42 since 2026-12-01T10:00:00+09:00 cause hand`.
+    pub fn parse(text: &str) -> PlannedStop {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let after = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).copied();
+        PlannedStop {
+            text: text.trim().to_owned(),
+            since: after("since").and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()),
+            cause: after("cause").and_then(StopCause::from_word),
+        }
+    }
+}
+
+/// The planned stop under way on this node, if any.
+pub fn planned_stop(cfg: &Config) -> Option<PlannedStop> {
+    std::fs::read_to_string(planned_stop_marker(cfg)).ok().map(|t| PlannedStop::parse(&t))
+}
+
+/// The alert due for a stop made by hand that has lasted `grace` or more, when the last
+/// one (`last_alert`) is `grace` old or there was none: the master is down and the
+/// cluster's monitor, seeing the marker, says nothing. `None` for any other stop.
+pub fn manual_stop_alert(
+    stop: &PlannedStop,
+    now: chrono::DateTime<chrono::FixedOffset>,
+    grace: Duration,
+    last_alert: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> Option<String> {
+    if stop.cause != Some(StopCause::Hand) {
+        return None;
+    }
+    let since = stop.since?;
+    let grace_td = chrono::TimeDelta::from_std(grace).ok()?;
+    let down = now.signed_duration_since(since);
+    if down < grace_td || last_alert.is_some_and(|last| now.signed_duration_since(last) < grace_td) {
+        return None;
+    }
+    let down = crate::sys::logging::Secs(Duration::from_secs(down.num_seconds().max(0) as u64));
+    Some(format!(
+        "the EVA master was stopped by hand (eva-stop) at {}, {down} ago, and has not been started since; the cluster's monitor ignores it while it is down: start it (eva-start) or move the group (said again every {})",
+        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        crate::sys::logging::Secs(grace)
+    ))
+}
+
+/// Marks a planned stop, with what made it; the next start clears it.
+pub fn mark_planned_stop(cfg: &Config, cause: StopCause) {
     let marker = planned_stop_marker(cfg);
     let text = format!(
-        "pid {} since {}\n",
+        "pid {} since {} cause {}\n",
         std::process::id(),
-        chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        cause.word()
     );
     if let Err(e) = write_marker(cfg, &marker, &text) {
         // The stop goes on: at worst the monitor reports what the stop script removes.
@@ -428,7 +541,8 @@ fn take_engine_unanswered(cfg: &Config) -> Option<String> {
     fresh.then(|| format!("the monitor found: {}", verdict.trim()))
 }
 
-fn clear_planned_stop(cfg: &Config) {
+/// Ends a planned stop (a start does, and `eva-ha restart` on every way out).
+pub fn clear_planned_stop(cfg: &Config) {
     remove_marker(&planned_stop_marker(cfg), "planned-stop marker");
 }
 
@@ -445,5 +559,41 @@ fn remove_marker(marker: &Path, what: &str) {
             tracing::warn!("cannot remove the {what} {}: {e}", marker.display());
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> chrono::DateTime<chrono::FixedOffset> {
+        chrono::DateTime::parse_from_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn markers_old_and_new() {
+        let old = PlannedStop::parse("pid 42 since 2026-12-01T10:00:00+09:00\n");
+        assert_eq!((old.since, old.cause), (Some(at("2026-12-01T10:00:00+09:00")), None));
+        let new = PlannedStop::parse("pid 42 since 2026-12-01T10:00:00+09:00 cause hand\n");
+        assert_eq!(new.cause, Some(StopCause::Hand));
+        assert_eq!(PlannedStop::parse("garbage").since, None);
+    }
+
+    #[test]
+    fn a_stop_by_hand_is_told_after_the_grace_and_again_each_grace() {
+        let grace = Duration::from_secs(600);
+        let stop = PlannedStop::parse("pid 42 since 2026-12-01T10:00:00+09:00 cause hand");
+        assert_eq!(manual_stop_alert(&stop, at("2026-12-01T10:09:59+09:00"), grace, None), None);
+        let told = manual_stop_alert(&stop, at("2026-12-01T10:10:00+09:00"), grace, None).unwrap();
+        assert!(told.contains("2026-12-01T10:00:00+09:00") && told.contains("600s ago"), "{told}");
+        let last = Some(at("2026-12-01T10:10:00+09:00"));
+        assert_eq!(manual_stop_alert(&stop, at("2026-12-01T10:19:59+09:00"), grace, last), None);
+        assert!(manual_stop_alert(&stop, at("2026-12-01T10:20:00+09:00"), grace, last).is_some());
+        for other in ["cluster", "agent", "restart"] {
+            let stop = PlannedStop::parse(&format!("pid 42 since 2026-12-01T10:00:00+09:00 cause {other}"));
+            assert_eq!(manual_stop_alert(&stop, at("2026-12-02T10:00:00+09:00"), grace, None), None);
+        }
+        let old = PlannedStop::parse("pid 42 since 2026-12-01T10:00:00+09:00");
+        assert_eq!(manual_stop_alert(&old, at("2026-12-02T10:00:00+09:00"), grace, None), None);
     }
 }

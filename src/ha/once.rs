@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::failed;
 use crate::ha::death_watch::{Death, Engine, SAME_DEATH, Service, Unanswered, from_state, judge, now_ns, short};
+use crate::ha::node;
 use crate::ha::support;
 use crate::sys::logging::Secs;
 use crate::sys::process::{Next, Stream};
@@ -51,6 +52,10 @@ pub struct Cursor {
     /// every call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warned_version: Option<String>,
+    /// When the last alert for a stop made by hand was raised (RFC 3339): repeated each
+    /// grace, not at every call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_stop_alerted: Option<String>,
 }
 
 /// What a call needs besides the engine.
@@ -62,6 +67,8 @@ pub struct Once<'a> {
     pub state_dir: &'a Path,
     /// The planned-stop marker (`node::planned_stop_marker`).
     pub planned_stop: PathBuf,
+    /// How long a stop made by hand may last before it is alerted.
+    pub manual_stop_grace: Duration,
     /// Where the first call looks back to (ns).
     pub first_since_ns: i64,
 }
@@ -91,9 +98,23 @@ impl Once<'_> {
         let mut cursor = self.load();
         let now = now_ns();
         if let Ok(stop) = std::fs::read_to_string(&self.planned_stop) {
-            cursor = Cursor { since_ns: now, warned_version: cursor.warned_version, ..Cursor::default() };
+            let stop = node::PlannedStop::parse(&stop);
+            let last = cursor.manual_stop_alerted.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            let at = chrono::Local::now().fixed_offset();
+            let mut alerted = cursor.manual_stop_alerted.clone();
+            if let Some(alert) = node::manual_stop_alert(&stop, at, self.manual_stop_grace, last) {
+                tracing::warn!("{alert}");
+                crate::sys::clp::alert(&alert);
+                alerted = Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false));
+            }
+            cursor = Cursor {
+                since_ns: now,
+                warned_version: cursor.warned_version,
+                manual_stop_alerted: alerted,
+                ..Cursor::default()
+            };
             self.save(&cursor)?;
-            return Ok(format!("the node is being stopped ({}): nothing counts", stop.trim()));
+            return Ok(format!("the node is being stopped ({}): nothing counts", stop.text));
         }
         let version = Engine::ping(self.runtime, CALL);
         if let Ok(version) = &version
@@ -130,7 +151,13 @@ impl Once<'_> {
             tracing::info!("{} (from {}): {verdict}", d.describe(), d.source);
         }
         let failure = (!counted.is_empty()).then(|| failed(counted.iter().map(|d| d.describe()).collect::<Vec<_>>().join("; ")));
-        self.save(&Cursor { since_ns: now, judged: kept, unreachable_since_ns: None, warned_version: cursor.warned_version })?;
+        self.save(&Cursor {
+            since_ns: now,
+            judged: kept,
+            unreachable_since_ns: None,
+            warned_version: cursor.warned_version,
+            manual_stop_alerted: None,
+        })?;
         match failure {
             Some(e) => Err(e),
             None => Ok(format!("{seen} container death(s) since the last check, none that counts")),

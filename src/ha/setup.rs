@@ -113,6 +113,10 @@ pub struct NodeRecord {
     pub eva_ha_version: String,
     /// RFC 3339.
     pub recorded_at: String,
+    /// RFC 3339: when `eva-ha restart --master-config` installed the configuration.json whose
+    /// hash this is (the other node's copy is then expected to differ until it is copied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_installed_at: Option<String>,
 }
 
 /// Runs every check.
@@ -129,17 +133,134 @@ pub fn check(cfg: &Config) -> Report {
     units(cfg, &mut r);
     runtime(cfg, &mut r);
     pacemaker(&mut r);
+    suspended(cfg, &mut r);
     if let Some(mount) = &mount {
+        let dir = records_dir(mount);
+        // When eva-ha restart installed this very file, say so again.
+        let installed_at = read_record(&dir.join(format!("{host}.json")))
+            .ok()
+            .filter(|old| old.config_sha256.is_some() && old.config_sha256 == config_sha256)
+            .and_then(|old| old.config_installed_at);
         let record = NodeRecord {
             host,
             users: users.iter().filter_map(|(name, ids)| ids.map(|i| (name.to_string(), i))).collect(),
             config_sha256,
             eva_ha_version: env!("CARGO_PKG_VERSION").to_owned(),
-            recorded_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            recorded_at: now_text(),
+            config_installed_at: installed_at,
         };
-        peers(&mount.join("pulse").join(RECORDS), &record, &mut r);
+        peers(&dir, &record, &mut r);
     }
     r
+}
+
+/// The monitoring that `eva-ha restart` suspended and has not resumed (killed, or the node
+/// lost its power, mid-restart): nothing else would ever say so.
+fn suspended(cfg: &Config, r: &mut Report) {
+    let record = crate::ha::restart::suspended_record(cfg);
+    if let Some(text) = std::fs::read_to_string(&record).ok().map(|t| t.trim().to_owned()) {
+        r.warn(
+            "monitoring",
+            record.display().to_string(),
+            format!("{text}, and not resumed since"),
+            "unless an eva-ha restart is running now (eva-ha status: lock), resume it: clpmonctrl -r -h SERVER -m MONITOR for each server and monitor, or crm_resource --resource ID --meta --set-parameter is-managed --parameter-value true; then delete this file",
+        );
+    }
+}
+
+fn now_text() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// This node's name, as its record on the shared disk is named.
+pub fn this_host() -> String {
+    nix::unistd::gethostname().map(OsString::into_string).ok().and_then(Result::ok).unwrap_or_else(|| "unknown".into())
+}
+
+/// Where the node records are on the shared disk mounted at `mount`.
+pub fn records_dir(mount: &Path) -> PathBuf {
+    mount.join("pulse").join(RECORDS)
+}
+
+/// sha256 of a configuration.json, as the node records hold it.
+pub fn config_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_record(path: &Path) -> Result<NodeRecord, String> {
+    std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+}
+
+/// The other nodes' records in `dir` (unreadable ones skipped).
+pub fn other_records(dir: &Path, me: &str) -> Vec<NodeRecord> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut records: Vec<NodeRecord> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| read_record(&p).ok())
+        .filter(|r| r.host != me)
+        .collect();
+    records.sort_by(|a, b| a.host.cmp(&b.host));
+    records
+}
+
+/// Records on the shared disk that `eva-ha restart` installed a configuration.json with
+/// hash `hash` on this node now; returns the other nodes' records, to compare.
+pub fn record_installed_config(mount: &Path, hash: &str) -> std::io::Result<Vec<NodeRecord>> {
+    let dir = records_dir(mount);
+    let host = this_host();
+    let now = now_text();
+    let record = match read_record(&dir.join(format!("{host}.json"))) {
+        Ok(old) => {
+            NodeRecord { config_sha256: Some(hash.to_owned()), recorded_at: now.clone(), config_installed_at: Some(now), ..old }
+        }
+        Err(_) => NodeRecord {
+            host: host.clone(),
+            users: users(&mut Report::default())
+                .into_iter()
+                .filter_map(|(name, ids)| ids.map(|i| (name.to_string(), i)))
+                .collect(),
+            config_sha256: Some(hash.to_owned()),
+            eva_ha_version: env!("CARGO_PKG_VERSION").to_owned(),
+            recorded_at: now.clone(),
+            config_installed_at: Some(now),
+        },
+    };
+    write_record(&dir, &record)?;
+    Ok(other_records(&dir, &host))
+}
+
+/// The command that copies this node's configuration.json to `host`'s.
+pub fn copy_command(install_dir: &Path, host: &str) -> String {
+    let file = install_dir.join("configuration.json");
+    format!("scp -p {} {host}:{}", file.display(), file.display())
+}
+
+/// When this node takes over: whether its `<install_dir>/configuration.json` differs from the
+/// one the last active node used (the other node's most recent record on the shared disk).
+/// `None` when they agree, or when there is nothing to compare (no shared_mount, the disk
+/// not mounted, no record, no file).
+pub fn differs_from_last_active(cfg: &Config) -> Option<String> {
+    let mount = cfg.shared_mount.value.as_deref()?;
+    if !is_mount_point(mount).unwrap_or(false) {
+        return None;
+    }
+    let file = cfg.install_dir().ok()?.join("configuration.json");
+    let mine = config_hash(&std::fs::read(&file).ok()?);
+    let last = other_records(&records_dir(mount), &this_host())
+        .into_iter()
+        .filter(|r| r.config_sha256.is_some())
+        .max_by_key(|r| chrono::DateTime::parse_from_rfc3339(&r.recorded_at).ok())?;
+    let theirs = last.config_sha256.as_deref()?;
+    (theirs != mine).then(|| {
+        format!(
+            "{} differs from the configuration.json that {} used (as recorded at {}): the master runs with this node's copy; copy the right one to both nodes (the guide's update procedure)",
+            file.display(),
+            last.host,
+            last.recorded_at
+        )
+    })
 }
 
 /// The shared disk: configured, and mounted here (active) or not (standby). Its path when
@@ -401,7 +522,7 @@ fn scripts(cfg: &Config, r: &mut Report) -> Option<String> {
     let config = dir.join("configuration.json");
     match std::fs::read(&config) {
         Ok(bytes) => {
-            let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            let hash = config_hash(&bytes);
             r.ok("master config", config.display().to_string(), format!("sha256 {}", &hash[..16]));
             Some(hash)
         }
@@ -667,6 +788,16 @@ fn write_record(dir: &Path, me: &NodeRecord) -> std::io::Result<()> {
     crate::sys::files::write_atomically(&dir.join(format!("{}.json", me.host)), &json)
 }
 
+/// Whether `me`'s configuration.json was installed by eva-ha restart after `other` recorded
+/// itself.
+fn installed_after(me: &NodeRecord, other: &NodeRecord) -> bool {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    match (me.config_installed_at.as_deref().and_then(parse), parse(&other.recorded_at)) {
+        (Some(installed), Some(recorded)) => installed >= recorded,
+        _ => false,
+    }
+}
+
 /// The same uids and gids, and the same configuration.json, as `other`.
 pub fn compare(me: &NodeRecord, other: &NodeRecord, r: &mut Report) {
     let when = format!("(recorded {})", other.recorded_at);
@@ -687,6 +818,22 @@ pub fn compare(me: &NodeRecord, other: &NodeRecord, r: &mut Report) {
     }
     match (&me.config_sha256, &other.config_sha256) {
         (Some(a), Some(b)) if a == b => r.ok("nodes", &other.host, "configuration.json identical on both nodes"),
+        // eva-ha restart installed ours after the other node last recorded itself: expected
+        // until its copy is updated, so a warning with the command that does it.
+        (Some(_), Some(_)) if installed_after(me, other) => r.warn(
+            "nodes",
+            &other.host,
+            format!(
+                "configuration.json here was replaced by eva-ha restart at {}; {}'s copy {when} differs",
+                me.config_installed_at.as_deref().unwrap_or(""),
+                other.host
+            ),
+            format!(
+                "copy it: {} (then run eva-check on {} while it holds the shared disk, or wait for its next record)",
+                copy_command(Path::new("<install dir>"), &other.host),
+                other.host
+            ),
+        ),
         (Some(_), Some(_)) => r.fail(
             "nodes",
             &other.host,
@@ -754,7 +901,26 @@ mod tests {
             config_sha256: Some(hash.into()),
             eva_ha_version: "0.1.0".into(),
             recorded_at: "2026-11-25T10:00:00+00:00".into(),
+            config_installed_at: None,
         }
+    }
+
+    #[test]
+    fn a_config_installed_by_restart_after_the_other_records_warns_with_the_copy() {
+        let mut me = record("a", 990, "new");
+        me.config_installed_at = Some("2026-11-26T09:00:00+00:00".into());
+        let mut r = Report::default();
+        compare(&me, &record("b", 990, "old"), &mut r);
+        let warn = r.checks.iter().find(|c| c.status == Status::Warn).expect("a warning");
+        assert!(warn.message.contains("(recorded 2026-11-25T10:00:00+00:00)"), "{}", warn.message);
+        assert!(warn.fix.as_deref().unwrap().contains("scp -p"), "{warn:?}");
+        assert_eq!(r.count(Status::Fail), 0);
+        // Once the other node has recorded itself since, a difference is a failure again.
+        let mut later = record("b", 990, "old");
+        later.recorded_at = "2026-11-27T10:00:00+00:00".into();
+        let mut r = Report::default();
+        compare(&me, &later, &mut r);
+        assert_eq!(r.count(Status::Fail), 1);
     }
 
     #[test]

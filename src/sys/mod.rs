@@ -7,6 +7,7 @@ pub mod files;
 pub mod leftovers;
 pub mod lock;
 pub mod logging;
+pub mod monitoring;
 pub mod platform;
 pub mod process;
 pub mod runtime;

@@ -60,6 +60,7 @@ pub struct Cmd {
     cwd: Option<PathBuf>,
     timeout: Duration,
     secrets: Vec<String>,
+    despite_signals: bool,
 }
 
 /// Why a command did not run to a successful end.
@@ -128,7 +129,15 @@ pub struct Output {
 impl Cmd {
     pub fn new(program: impl AsRef<OsStr>) -> Cmd {
         let program = program.as_ref().to_owned();
-        Cmd { program, args: Vec::new(), shown: Vec::new(), cwd: None, timeout: Duration::from_secs(60), secrets: Vec::new() }
+        Cmd {
+            program,
+            args: Vec::new(),
+            shown: Vec::new(),
+            cwd: None,
+            timeout: Duration::from_secs(60),
+            secrets: Vec::new(),
+            despite_signals: false,
+        }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
@@ -171,6 +180,13 @@ impl Cmd {
 
     pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Cmd {
         self.cwd = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Runs to its end (or its deadline) even when a signal has arrived: for the commands
+    /// that undo what we did before we go (resuming the cluster's monitoring).
+    pub fn despite_signals(mut self) -> Cmd {
+        self.despite_signals = true;
         self
     }
 
@@ -283,7 +299,7 @@ impl Cmd {
                 Next::Ended(status) => return Ok(status),
                 Next::Idle => {}
             }
-            if let Some(signal) = signals::pending() {
+            if let Some(signal) = signals::pending().filter(|_| !self.despite_signals) {
                 running.terminate(on_line);
                 return Err(ProcessError::Interrupted { command: running.command.clone(), signal });
             }

@@ -27,6 +27,16 @@ pub fn install() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Ignores SIGHUP from now on: for a command that must run to its end when the terminal
+/// that started it goes away (an ssh session dropped during `eva-ha restart`, which would
+/// otherwise leave the cluster's monitoring suspended). SIGTERM and SIGINT still count.
+pub fn ignore_hangup() -> anyhow::Result<()> {
+    let action = SigAction::new(SigHandler::SigIgn, SaFlags::SA_RESTART, SigSet::empty());
+    // SAFETY: ignoring a signal installs no handler.
+    unsafe { sigaction(Signal::SIGHUP, &action) }.map_err(|e| anyhow::anyhow!("cannot ignore SIGHUP: {e}"))?;
+    Ok(())
+}
+
 /// The signal received since `install`, if any.
 pub fn pending() -> Option<i32> {
     match PENDING.load(Ordering::SeqCst) {

@@ -35,6 +35,8 @@ const FAKE_JOURNALCTL: &str = include_str!("../fakes/journalctl");
 const FAKE_ENGINE: &str = include_str!("../fakes/engine");
 const FAKE_CLPLOGCMD: &str = include_str!("../fakes/clplogcmd");
 const FAKE_CRM_RESOURCE: &str = include_str!("../fakes/crm_resource");
+const FAKE_CLPMONCTRL: &str = include_str!("../fakes/clpmonctrl");
+const FAKE_CLPSTAT: &str = include_str!("../fakes/clpstat");
 const START_SCRIPT: &str = include_str!("../fakes/start-master-rhel.sh");
 const STOP_SCRIPT: &str = include_str!("../fakes/stop-master.sh");
 
@@ -94,6 +96,7 @@ impl Node {
             ("EVA_HA_CONFIG", self.path("eva-ha.toml").into()),
             ("FAKE_SYSTEMD_VERSION", super::systemd_version().into()),
             ("FAKE_PACEMAKER", self.path("pacemaker").into()),
+            ("FAKE_CLP", self.path("clusterpro").into()),
         ]
     }
 
@@ -237,6 +240,15 @@ impl Test {
     pub fn pacemaker(self, version: &str) -> Test {
         fs::create_dir_all(self.path("pacemaker")).unwrap();
         self.write_executable("bin/crm_resource", FAKE_CRM_RESOURCE).env("FAKE_PACEMAKER_VERSION", version)
+    }
+
+    /// Installs the fake `clpmonctrl` and `clpstat` on PATH (tests/fakes/clpmonctrl,
+    /// tests/fakes/clpstat), with servers server1 (this one) and server2; they record under
+    /// `clusterpro/`.
+    #[must_use = "a builder method returns the builder"]
+    pub fn clusterpro(self) -> Test {
+        fs::create_dir_all(self.path("clusterpro")).unwrap();
+        self.write_executable("bin/clpmonctrl", FAKE_CLPMONCTRL).write_executable("bin/clpstat", FAKE_CLPSTAT)
     }
 
     /// Installs the fake `clplogcmd` on PATH; [`super::Run::alerts`] returns its calls.

@@ -27,12 +27,14 @@ pub fn run(args: GenwArgs) -> anyhow::Result<()> {
             daemon_grace: cfg.daemon_grace(),
             state_dir: &cfg.state_dir,
             planned_stop: node::planned_stop_marker(&cfg),
+            manual_stop_grace: *cfg.manual_stop_grace,
             first_since_ns: once::first_since(&cfg.history_dir),
         };
         let summary = once.check().inspect_err(|e| leave_word(&cfg, &runtime, e))?;
         tracing::info!("{summary}");
         return Ok(());
     }
+    watch_manual_stops(&cfg);
     let watch = Watch {
         ignore_exit_codes: cfg.ignore_exit_codes.value.clone(),
         initial_delay: *cfg.initial_delay,
@@ -70,3 +72,32 @@ fn leave_word(cfg: &Config, runtime: &Runtime, verdict: &anyhow::Error) {
         node::mark_engine_unanswered(cfg, &unanswered.0);
     }
 }
+
+/// While the watch runs: a stop made by hand that lasts beyond `manual_stop_grace` is
+/// alerted (a WARN line and clplogcmd), again each grace, never failed over for. The death
+/// watch stays quiet during every planned stop; this is what keeps a master stopped by hand
+/// from being left down silently.
+fn watch_manual_stops(cfg: &Config) {
+    let cfg = cfg.clone();
+    std::thread::spawn(move || {
+        let mut last = None;
+        loop {
+            if let Some(stop) = node::planned_stop(&cfg) {
+                let now = chrono::Local::now().fixed_offset();
+                if let Some(alert) = node::manual_stop_alert(&stop, now, *cfg.manual_stop_grace, last) {
+                    tracing::warn!("{alert}");
+                    crate::sys::clp::alert(&alert);
+                    last = Some(now);
+                }
+            } else {
+                last = None;
+            }
+            if signals::sleep(MANUAL_STOP_LOOK).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// How often eva-genw looks at the planned-stop marker for a stop made by hand.
+const MANUAL_STOP_LOOK: std::time::Duration = std::time::Duration::from_secs(1);

@@ -17,6 +17,12 @@ pub fn run(name: &str, args: StartArgs) -> anyhow::Result<()> {
         ));
     }
     let _lock = lock::acquire(&cfg.lock_file, *cfg.lock_timeout, name)?;
+    // Taking over with another configuration.json than the last active node used: the
+    // guide's update procedure was half done.
+    if let Some(differs) = crate::ha::setup::differs_from_last_active(&cfg) {
+        tracing::warn!("{differs}");
+        cluster::alert(&differs);
+    }
     let plan = node::prepare_start(&cfg)?;
     node::start(&cfg, plan)
 }

@@ -10,7 +10,9 @@ pub fn run(name: &str, args: StopArgs) -> anyhow::Result<()> {
     signals::install()?;
     super::super::log_cluster_context();
     let _lock = lock::acquire(&cfg.lock_file, *cfg.lock_timeout, name)?;
-    let report = node::stop(&cfg)?;
+    // The cluster runs its Exec resource with CLP_EVENT set; without it, an administrator.
+    let cause = if std::env::var_os("CLP_EVENT").is_some() { node::StopCause::Cluster } else { node::StopCause::Hand };
+    let report = node::stop(&cfg, cause)?;
     match report.script_problem {
         Some(problem) if args.strict => Err(problem.context("the stop script failed (--strict)")),
         _ => Ok(()),

@@ -294,7 +294,7 @@ fn stop(cfg: &Config, dir: &StateDir) -> anyhow::Result<u8> {
     let watcher = dir.read().map(|state| state.watcher_pid).filter(|&pid| state::ask_watcher_to_go(pid));
     // Whatever follows, the master is no longer ours to report as started.
     dir.clear()?;
-    let stopped = node::stop(cfg);
+    let stopped = node::stop(cfg, node::StopCause::Agent);
     if let Some(pid) = watcher {
         state::wait_watcher(pid, asked);
         // A verdict it wrote as it went is void.

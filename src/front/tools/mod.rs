@@ -2,5 +2,6 @@
 //! configuration, and the generated man pages, completions and configuration documents.
 
 pub mod generate;
+pub mod restart;
 pub mod show_config;
 pub mod status;

@@ -86,13 +86,23 @@ fn role(cfg: &Config) -> Part {
         return Err("shared_mount is not configured".into());
     };
     // A planned stop (eva-stop ran, no eva-start since): the monitor reports no deaths.
-    let planned_stop = std::fs::read_to_string(crate::ha::node::planned_stop_marker(cfg)).ok().map(|t| t.trim().to_owned());
+    let stop = crate::ha::node::planned_stop(cfg);
+    let planned_stop = stop.as_ref().map(|s| s.text.clone());
+    let stopped_by = stop.as_ref().and_then(|s| s.cause).map(|c| c.word());
+    // A stop by hand past its grace: what eva-genw alerts.
+    let overdue = stop
+        .as_ref()
+        .and_then(|s| crate::ha::node::manual_stop_alert(s, chrono::Local::now().fixed_offset(), *cfg.manual_stop_grace, None));
+    let suspended = std::fs::read_to_string(crate::ha::restart::suspended_record(cfg)).ok().map(|t| t.trim().to_owned());
     match setup::is_mount_point(mount) {
         Ok(mounted) => Ok(json!({
             "role": if mounted { "active" } else { "standby" },
             "shared_mount": mount,
             "mounted": mounted,
             "planned_stop": planned_stop,
+            "stopped_by": stopped_by,
+            "stopped_by_hand_overdue": overdue,
+            "monitoring_suspended": suspended,
         })),
         Err(e) => Err(format!("{}: {}", mount.display(), crate::sys::files::plain(&e))),
     }
@@ -190,9 +200,22 @@ fn human(parts: &[(&'static str, Part)]) -> String {
                     _ => format!("standby: the shared disk is not mounted at {}", text(value, "shared_mount")),
                 };
                 if let Some(stop) = value["planned_stop"].as_str() {
-                    t.push_str(&format!("; stopped by eva-stop ({stop}), no start since"));
+                    let by = match value["stopped_by"].as_str() {
+                        Some("hand") => " by hand",
+                        Some("cluster") => " by the cluster",
+                        Some("agent") => " by the Pacemaker agent",
+                        Some("restart") => " by eva-ha restart",
+                        _ => "",
+                    };
+                    t.push_str(&format!("; stopped{by} ({stop}), no start since"));
                 }
                 line("role", t);
+                if let Some(overdue) = value["stopped_by_hand_overdue"].as_str() {
+                    line("WARNING", overdue.to_owned());
+                }
+                if let Some(suspended) = value["monitoring_suspended"].as_str() {
+                    line("monitoring", format!("{suspended} (not resumed yet)"));
+                }
             }
             "units" => {
                 for u in value.as_array().into_iter().flatten() {
