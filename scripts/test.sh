@@ -7,7 +7,7 @@
 #   3. end to end: real systemd node containers with the real PostgreSQL (eva-start/stop),
 #      pairs of drill nodes with real Docker engines (scripts/drill-nodes.sh),
 #      private real Docker engines (eva-genw);
-#   3b. the fake-node suites (start, stop, status, ocf, genw, cli, platform, verify) once
+#   3b. the fake-node suites (start, stop, status, ocf, genw, cli, platform, verify, check, restart) once
 #      more as RHEL 7.5 (EVA_TEST_SYSTEMD=219: the fake systemctl as systemd 219;
 #      EVA_TEST_KERNEL=3.10: every run under scripts/kernel-3.10.py, the system calls newer
 #      than Linux 3.10 refused with ENOSYS) and as RHEL 8 (systemd 239); the first run was
@@ -59,7 +59,7 @@ cargo test --quiet --locked "$@"
 
 if [ $# -eq 0 ]; then
   /usr/bin/python3 -c 'import seccomp' 2>/dev/null || apt_install python3-seccomp # kernel-3.10.py
-  fake_node_suites=(--test start --test stop --test status --test ocf --test genw --test cli --test platform --test verify --test check)
+  fake_node_suites=(--test start --test stop --test status --test ocf --test genw --test cli --test platform --test verify --test check --test restart)
   say "cargo test, the fake-node suites as RHEL 7.5: systemd 219, kernel 3.10"
   EVA_TEST_SYSTEMD=219 EVA_TEST_KERNEL=3.10 cargo test --quiet --locked "${fake_node_suites[@]}"
   say "cargo test, the fake-node suites as RHEL 8: systemd 239"
