@@ -1078,3 +1078,36 @@ fn once_during_a_planned_stop_counts_nothing() {
     assert_eq!(run.code, Some(0), "{}", run.dump());
     run.assert_stdout_contains("the node is being stopped");
 }
+
+#[test]
+fn a_master_stopped_by_hand_is_alerted_each_grace_without_failing_over() {
+    // eva-stop run by an administrator an hour ago: the marker says so.
+    let since = (chrono::Local::now() - chrono::TimeDelta::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let t = genw()
+        .args(&["--manual-stop-grace", "1"])
+        .clplogcmd()
+        .write("state/planned-stop", &format!("pid 1 since {since} cause hand\n"));
+    let mut monitor = t.launch();
+    monitor.wait_stdout("was stopped by hand (eva-stop)", SOON);
+    // Said again once the grace has passed again, and the monitor runs on.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(monitor.is_running(), "{}", monitor.stdout_so_far());
+    monitor.signal(Signal::SIGTERM);
+    let run = monitor.wait(SOON);
+    assert_eq!(run.code, Some(143), "{}", run.dump());
+    let said = count(&run, &format!("WARN the EVA master was stopped by hand (eva-stop) at {since}"));
+    assert!(said >= 2, "said {said} times\n{}", run.dump());
+    let alerts = run.alerts();
+    assert!(alerts.len() >= 2 && alerts.iter().all(|a| a.iter().any(|w| w.contains("stopped by hand"))), "{alerts:?}");
+    // A stop the cluster made is never alerted.
+    let t = genw()
+        .args(&["--manual-stop-grace", "1"])
+        .clplogcmd()
+        .write("state/planned-stop", &format!("pid 1 since {since} cause cluster\n"));
+    let monitor = t.launch();
+    std::thread::sleep(Duration::from_secs(2));
+    monitor.signal(Signal::SIGTERM);
+    let run = monitor.wait(SOON);
+    assert_eq!(count(&run, "stopped by hand"), 0, "{}", run.dump());
+    assert_eq!(run.alerts(), Vec::<Vec<String>>::new());
+}

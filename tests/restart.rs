@@ -201,6 +201,19 @@ fn a_failed_stop_script_without_a_new_configuration_is_not_retried() {
 }
 
 #[test]
+fn containers_that_do_not_come_back_fail_the_check_and_nothing_is_restarted_again() {
+    // The start script succeeds, but usecase-crowd does not run again within daemon_grace.
+    let run = clusterpro(active()).config("daemon_grace", "1").write("master/stop.forget", "").status(1);
+    assert!(
+        run.error_line().contains("did not all run again within 1s (not running: usecase-crowd); not restarting again"),
+        "{}",
+        run.dump()
+    );
+    assert_eq!((run.stop_script_runs(), run.master("started").is_some()), (1, true), "one stop, one start\n{}", run.dump());
+    assert_resumed(&run);
+}
+
+#[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
     let t = clusterpro(active()).write("new.json", NEW);
     let new = t.path("new.json").display().to_string();

@@ -460,3 +460,45 @@ fn verbose_shows_the_commands_run() {
     let run = Test::new().invoked_as("eva-start").arg("-v").success();
     run.assert_stdout_contains(" DEBUG running ").assert_stdout_contains("systemctl start -- docker").assert_token_hidden();
 }
+
+/// The run's own shared disk: a tmpfs mounted at `shared` in a mount namespace of the run's
+/// own (nothing of this machine is mounted or written), laid out from `seed` first.
+fn on_a_shared_disk_of_its_own(t: Test, shared: &std::path::Path, seed: &std::path::Path) -> Test {
+    let script = r#"mount -t tmpfs eva-shared "$0" && cp -a "$1/." "$0/" && shift && exec "$@""#;
+    let prefix =
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, shared.to_str().unwrap(), seed.to_str().unwrap()];
+    t.within(prefix.map(str::to_owned).to_vec())
+}
+
+#[test]
+fn taking_over_with_another_configuration_than_the_last_active_node_used_warns_and_alerts() {
+    for (theirs, warned) in [("0".repeat(64), true), (String::new(), false)] {
+        let t = Test::new().invoked_as("eva-start").clplogcmd();
+        let (shared, seed) = (t.path("shared"), t.path("seed"));
+        std::fs::create_dir_all(&shared).unwrap();
+        let mine = "{\"workerToken\": \"x\", \"masterIp\": \"10.0.0.1\"}\n";
+        // The other node's record, as eva-check and eva-ha restart write it on the shared disk.
+        let theirs = if theirs.is_empty() { eva_ha_sha256(mine.as_bytes()) } else { theirs };
+        let record = serde_json::json!({"host": "eva-standby-1", "users": {}, "config_sha256": theirs,
+            "eva_ha_version": "0.1.0", "recorded_at": "2026-12-01T10:00:00+00:00"});
+        let t = t
+            .write("eva/configuration.json", mine)
+            .write("seed/pulse/.eva-ha/nodes/eva-standby-1.json", &record.to_string())
+            .config("shared_mount", &format!("{:?}", shared.to_str().unwrap()));
+        let run = on_a_shared_disk_of_its_own(t, &shared, &seed).success();
+        run.assert_states("active");
+        let said = "differs from the configuration.json that eva-standby-1 used (as recorded at 2026-12-01T10:00:00+00:00)";
+        if warned {
+            run.assert_stdout_contains(said);
+            assert!(run.alerts().iter().any(|a| a.iter().any(|w| w.contains(said))), "{:?}", run.alerts());
+        } else {
+            run.assert_stdout_lacks("differs from the configuration.json");
+        }
+    }
+}
+
+/// sha256 in hex, as the node records hold a configuration's.
+fn eva_ha_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -34,8 +34,13 @@ use crate::sys::runtime::Runtime;
 /// How long the engine may take to answer the preflight probe.
 const ENGINE_PROBE: Duration = Duration::from_secs(2);
 /// How long the containers that ran before the restart may take to run again once the start
-/// script has returned.
+/// script has returned: `daemon_grace`, the time eva-genw gives containers to come back
+/// after an engine outage; this when it is 0 (eva-genw's "wait for ever").
 const BACK_WITHIN: Duration = Duration::from_secs(60);
+
+fn back_within(cfg: &Config) -> Duration {
+    cfg.daemon_grace().unwrap_or(BACK_WITHIN)
+}
 
 /// The record that the monitoring is suspended: `<state_dir>/monitoring-suspended`.
 pub fn suspended_record(cfg: &Config) -> PathBuf {
@@ -169,7 +174,7 @@ fn describe(cfg: &Config, plan: &Plan) -> Vec<String> {
         plan.start.install_dir().display(),
         cfg.script_timeout.as_secs()
     ));
-    lines.push(format!("4. check that the containers that run now run again (within {}s)", BACK_WITHIN.as_secs()));
+    lines.push(format!("4. check that the containers that run now run again (within {}s)", back_within(cfg).as_secs()));
     if plan.new_config.is_some() {
         lines.push(format!(
             "5. record the new configuration's hash on the shared disk ({})",
@@ -209,7 +214,7 @@ fn carry_out(cfg: &Config, plan: &Plan) -> anyhow::Result<()> {
         return Err(failed(format!("{told}: {e:#}")));
     }
     // From here on nothing is restarted again: the master runs.
-    check_back(&plan.runtime, &before)?;
+    check_back(&plan.runtime, &before, back_within(cfg))?;
     if let Some((_, bytes)) = &plan.new_config {
         tell_the_other_node(plan, bytes);
     }
@@ -282,10 +287,10 @@ fn running_names(runtime: &Runtime) -> anyhow::Result<Vec<String>> {
 }
 
 /// Every container that ran before the restart runs again (or, when none was known, some
-/// container runs), within [`BACK_WITHIN`].
-fn check_back(runtime: &Runtime, before: &[String]) -> anyhow::Result<()> {
+/// container runs), within `within` ([`back_within`]).
+fn check_back(runtime: &Runtime, before: &[String], within: Duration) -> anyhow::Result<()> {
     let step = Step::start();
-    let until = Instant::now() + BACK_WITHIN;
+    let until = Instant::now() + within;
     loop {
         let now = running_names(runtime);
         let missing: Vec<&String> = match &now {
@@ -306,7 +311,7 @@ fn check_back(runtime: &Runtime, before: &[String]) -> anyhow::Result<()> {
             };
             return Err(failed(format!(
                 "the check failed: the start script succeeded but the master's containers did not all run again within {}s ({why}); not restarting again",
-                BACK_WITHIN.as_secs()
+                within.as_secs()
             )));
         }
         crate::sys::signals::sleep(Duration::from_secs(1))?;

@@ -12,6 +12,9 @@
 #   stop.exit    read: the exit status (absent: 0);
 #   stop.sleep   read: sleep that long, with a background child; writes child.pid and
 #                stop.pid, and touches sleeping;
+#   stop.forget  the containers it stops do not come back: empties the fake docker's ps
+#                list ($FAKE_ENGINE_ROOT/docker/ps), as a master whose start brings up
+#                none of them again;
 #   started      removed (the start script's mark).
 M="$EVA_TEST_MASTER"
 echo "stop-master: stopping"
@@ -27,5 +30,6 @@ if [ -e "$M/stop.sleep" ]; then
   touch "$M/sleeping"
   sleep "$(cat "$M/stop.sleep")"
 fi
+if [ -e "$M/stop.forget" ]; then : > "$FAKE_ENGINE_ROOT/docker/ps"; fi
 rm -f "$M/started"
 exit "$(cat "$M/stop.exit" 2>/dev/null || echo 0)"
