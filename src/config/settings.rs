@@ -124,9 +124,9 @@ super::declare_settings! {
         ..Meta::NONE
     };
     daemon_grace: Duration = Duration::from_secs(60), check any, Meta {
-        doc: "Seconds the container engine may stay unreachable before eva-genw fails, and that the containers which ran before it went away may take to run again once it is back (0: forever, and no such check)",
+        doc: "Seconds the container engine may stay unreachable before eva-genw fails, and that the containers which ran before it went away may take to run again once it is back (0: forever, and no such check); eva-ha restart gives the master's containers as long to run again (0: 60 s)",
         flag: Flag::Value("SECS"),
-        read_by: GENW,
+        read_by: GENW | RESTART,
         ..Meta::NONE
     };
     engine_unit: String = "docker.service".into(), check any, Meta {
