@@ -106,6 +106,7 @@ fn under_pacemaker_the_resource_is_unmanaged_cleaned_up_and_managed_again() {
             calls,
             [
                 "--resource eva-master --locate",
+                "--resource eva-master --meta --get-parameter is-managed",
                 "--resource eva-master --meta --set-parameter is-managed --parameter-value false",
                 "--cleanup --resource eva-master",
                 "--resource eva-master --meta --set-parameter is-managed --parameter-value true",
@@ -116,6 +117,25 @@ fn under_pacemaker_the_resource_is_unmanaged_cleaned_up_and_managed_again() {
         assert_eq!(lines(&run, "pacemaker/meta.eva-master.is-managed"), ["true"], "{}", run.dump());
         assert_resumed(&run);
     }
+}
+
+#[test]
+fn a_resource_an_administrator_had_unmanaged_is_left_unmanaged() {
+    let run = active().pacemaker("2.1.5").write("pacemaker/meta.eva-master.is-managed", "false\n").success();
+    let calls = lines(&run, "pacemaker/calls");
+    assert_eq!(
+        calls,
+        [
+            "--resource eva-master --locate",
+            "--resource eva-master --meta --get-parameter is-managed",
+            "--cleanup --resource eva-master",
+        ],
+        "{}",
+        run.dump()
+    );
+    assert_eq!(lines(&run, "pacemaker/meta.eva-master.is-managed"), ["false"], "{}", run.dump());
+    run.assert_stdout_contains("unmanaged already (is-managed=false, set before)");
+    assert_resumed(&run);
 }
 
 #[test]

@@ -38,7 +38,9 @@ pub enum Plan {
     /// CLUSTERPRO: these monitors on these servers (`None`: this server only, unlisted).
     Clusterpro { clpmonctrl: PathBuf, servers: Option<Vec<String>>, monitors: Vec<String> },
     /// Pacemaker: this primitive.
-    Pacemaker { crm_resource: PathBuf, resource: String },
+    /// `unmanaged_before`: an administrator had unmanaged it already (its meta attribute
+    /// `is-managed` is `false`): it is left unmanaged at the end, as it was.
+    Pacemaker { crm_resource: PathBuf, resource: String, unmanaged_before: bool },
     /// Nothing (the reason).
     Nothing(String),
 }
@@ -69,7 +71,10 @@ pub fn plan(cfg: &Config) -> Plan {
         let resource = cfg.pcmk_resource.value.clone();
         let located = Cmd::new(&crm_resource).args(["--resource", &resource, "--locate"]).timeout(CALL).checked_output();
         return match located {
-            Ok(_) => Plan::Pacemaker { crm_resource, resource },
+            Ok(_) => {
+                let unmanaged_before = is_managed(&crm_resource, &resource) == Some(false);
+                Plan::Pacemaker { crm_resource, resource, unmanaged_before }
+            }
             Err(e) => {
                 Plan::Nothing(format!("Pacemaker does not know resource {resource} (pcmk_resource): {e}; nothing suspended"))
             }
@@ -93,9 +98,12 @@ impl Plan {
                     monitors.join(", ")
                 ),
             },
-            Plan::Pacemaker { resource, .. } => {
+            Plan::Pacemaker { resource, unmanaged_before: false, .. } => {
                 format!("Pacemaker resource {resource}: unmanaged (is-managed=false), cleaned up and managed again after")
             }
+            Plan::Pacemaker { resource, unmanaged_before: true, .. } => format!(
+                "Pacemaker resource {resource}: unmanaged already (is-managed=false, set before): cleaned up after and left unmanaged, as it was"
+            ),
             Plan::Nothing(why) => why.clone(),
         }
     }
@@ -122,9 +130,11 @@ impl Plan {
                 }
                 Ok(done)
             }
-            Plan::Pacemaker { crm_resource, resource } => {
-                managed(crm_resource, resource, false)
-                    .map_err(|e| failed(format!("cannot unmanage Pacemaker resource {resource}: {e}")))?;
+            Plan::Pacemaker { crm_resource, resource, unmanaged_before } => {
+                if !unmanaged_before {
+                    managed(crm_resource, resource, false)
+                        .map_err(|e| failed(format!("cannot unmanage Pacemaker resource {resource}: {e}")))?;
+                }
                 Ok(Suspended { plan: self.clone(), done: Vec::new() })
             }
             Plan::Nothing(_) => Ok(Suspended { plan: self.clone(), done: Vec::new() }),
@@ -154,7 +164,7 @@ impl Suspended {
                     }
                 }
             }
-            Plan::Pacemaker { crm_resource, resource } => {
+            Plan::Pacemaker { crm_resource, resource, unmanaged_before } => {
                 // The failures its monitor recorded while unmanaged are the restart's doing.
                 let cleanup = Cmd::new(crm_resource)
                     .args(["--cleanup", "--resource", resource])
@@ -164,7 +174,7 @@ impl Suspended {
                 if let Err(e) = cleanup {
                     problems.push(format!("cleanup of {resource}: {e}"));
                 }
-                if let Err(e) = managed(crm_resource, resource, true) {
+                if !unmanaged_before && let Err(e) = managed(crm_resource, resource, true) {
                     problems.push(format!("managing {resource} again: {e}"));
                 }
             }
@@ -185,6 +195,22 @@ fn clpmonctrl_cmd(clpmonctrl: &PathBuf, action: &str, server: Option<&String>, m
         cmd = cmd.arg("-h").arg(server);
     }
     cmd.arg("-m").arg(monitor).timeout(CALL)
+}
+
+/// The resource's own meta attribute `is-managed`, when it has one (`crm_resource --meta
+/// --get-parameter`: the value, or "Attribute … not found" and a failure when unset, which
+/// means managed, the default).
+fn is_managed(crm_resource: &PathBuf, resource: &str) -> Option<bool> {
+    let out = Cmd::new(crm_resource)
+        .args(["--resource", resource, "--meta", "--get-parameter", "is-managed"])
+        .timeout(CALL)
+        .checked_output()
+        .ok()?;
+    match out.stdout.trim() {
+        "false" | "no" | "0" | "off" => Some(false),
+        "true" | "yes" | "1" | "on" => Some(true),
+        _ => None,
+    }
 }
 
 fn managed(crm_resource: &PathBuf, resource: &str, value: bool) -> Result<(), crate::sys::process::ProcessError> {
