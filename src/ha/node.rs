@@ -314,14 +314,8 @@ fn rollback(cfg: &Config, plan: &StartPlan, master_ran: bool) {
         if let Err(e) = stop_a_frozen_engine(cfg, &plan.systemd) {
             tracing::warn!("rollback: {e:#}");
         }
-        match script_path(&plan.install_dir, &cfg.stop_script, "stop script") {
-            Ok(stop) => {
-                let cmd = Cmd::new(&stop).current_dir(&plan.install_dir).timeout(*cfg.script_timeout);
-                if let Err(e) = run_script(&cmd, &stop) {
-                    tracing::warn!("rollback: {e:#}");
-                }
-            }
-            Err(e) => tracing::warn!("rollback: {e:#}"),
+        if let Err(e) = stop_master(cfg, plan) {
+            tracing::warn!("rollback: {e:#}");
         }
     }
     let was_active = |name: &str| plan.before.iter().any(|u| u.name == name && u.is_active());

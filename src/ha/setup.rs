@@ -123,8 +123,7 @@ pub struct NodeRecord {
 pub fn check(cfg: &Config) -> Report {
     let mut r = Report::default();
     os(&mut r);
-    let host =
-        nix::unistd::gethostname().map(OsString::into_string).ok().and_then(Result::ok).unwrap_or_else(|| "unknown".into());
+    let host = this_host();
     let mount = shared_disk(cfg, &mut r);
     let users = users(&mut r);
     links(cfg, mount.as_deref(), &users, &mut r);
