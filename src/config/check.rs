@@ -53,11 +53,9 @@ pub fn systemd_units(units: &Vec<String>) -> Result<(), String> {
         if unit.is_empty() || unit.starts_with('-') || !unit.chars().all(ok_char) {
             return Err(format!("{unit:?} is not a systemd unit name"));
         }
-        // systemctl appends `.service` to a name without one of these (`postgresql-9.5`).
-        const NOT_SERVICES: [&str; 11] =
-            ["socket", "target", "device", "mount", "automount", "swap", "timer", "path", "slice", "scope", "snapshot"];
-        if let Some((_, suffix)) = unit.rsplit_once('.').filter(|(_, s)| NOT_SERVICES.contains(s)) {
-            return Err(format!("{unit} is a .{suffix} unit: only services are started and stopped (name.service or name)"));
+        let kind = crate::sys::systemd::unit_type(unit);
+        if kind != "service" {
+            return Err(format!("{unit} is a .{kind} unit: only services are started and stopped (name.service or name)"));
         }
         if units[..i].contains(unit) {
             return Err(format!("{unit} is listed twice"));

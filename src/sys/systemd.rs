@@ -89,9 +89,23 @@ impl UnitState {
     }
 }
 
-/// The id systemctl gives a unit name: `docker` is `docker.service`.
+/// The unit types systemctl knows by their suffix; a name without one of them is a service
+/// (systemctl appends `.service`: `postgresql-9.5` is `postgresql-9.5.service`).
+const UNIT_TYPES: [&str; 12] =
+    ["service", "socket", "target", "device", "mount", "automount", "swap", "timer", "path", "slice", "scope", "snapshot"];
+
+/// The type a unit name names: its suffix when systemctl knows it, else `service`.
+pub fn unit_type(name: &str) -> &str {
+    name.rsplit_once('.').map(|(_, suffix)| suffix).filter(|s| UNIT_TYPES.contains(s)).unwrap_or("service")
+}
+
+/// The id systemctl gives a unit name: `docker` is `docker.service`, and so is
+/// `docker.service`; `postgresql-9.5` is `postgresql-9.5.service`.
 pub fn unit_id(name: &str) -> String {
-    if name.contains('.') { name.to_owned() } else { format!("{name}.service") }
+    match name.rsplit_once('.') {
+        Some((_, suffix)) if UNIT_TYPES.contains(&suffix) => name.to_owned(),
+        _ => format!("{name}.service"),
+    }
 }
 
 /// The systemctl and journalctl we run, and the deadline for start and stop calls: the
@@ -364,6 +378,8 @@ mod tests {
             assert!(unit.is_named("docker.service") && unit.is_named("docker"), "{unit:?}");
             assert!(!unit.is_named("docker.socket") && !unit.is_named("containerd.service") && !unit.is_named(""), "{unit:?}");
         }
+        assert_eq!(unit_id("postgresql-9.5"), "postgresql-9.5.service");
+        assert_eq!((unit_type("postgresql-9.5"), unit_type("docker.socket")), ("service", "socket"));
     }
 
     #[test]
